@@ -504,6 +504,21 @@ fn collect_needs_name_questions_and_on_complete() {
 }
 
 #[test]
+fn the_error_exposes_path_problem_and_twilio_code() {
+    let error = parse_value(json!({"actions": [{"say": "x"}, {"collect": {"name": "c",
+        "questions": [{"question": "q"}], "on_complete": {"redirect": "task://x"}}}]}))
+    .unwrap_err();
+    assert_eq!(error.path(), "actions[1].collect.questions[0]");
+    assert_eq!(error.problem(), "missing \"name\"");
+    assert_eq!(error.code(), 90100);
+    assert_eq!(error.title(), "Invalid Autopilot Actions JSON");
+    assert_eq!(
+        error.into_shape_error().within("tasks[0].actions").path,
+        "tasks[0].actions.actions[1].collect.questions[0]"
+    );
+}
+
+#[test]
 fn question_needs_name_and_question() {
     assert_eq!(
         value_err(

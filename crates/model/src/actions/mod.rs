@@ -19,7 +19,7 @@ use crate::json::{ObjectBuilder, OrderedJson, ShapeError, compact_size, index_pa
 
 /// Twilio error 90100, "Invalid Autopilot Actions JSON".
 pub const INVALID_ACTIONS_JSON: u32 = 90100;
-/// Most bytes an Actions JSON document (and dialogue memory) may take: 16 KB.
+/// Most bytes an Actions JSON document may take: 16 KB.
 pub const ACTIONS_SIZE_LIMIT: usize = 16 * 1024;
 /// Most bytes of dialogue memory, Twilio-populated keys included.
 pub const MEMORY_SIZE_LIMIT: usize = 16 * 1024;
@@ -107,7 +107,7 @@ impl Action {
         }
     }
 
-    /// `name` is the key the author wrote, `path` where its value sits.
+    /// `name` is the key the author wrote, `element_path` where the element sits.
     fn read(name: &str, value: &Value, element_path: &str) -> Result<Action, ShapeError> {
         let path = key_path(element_path, name);
         let action = match name {
@@ -135,7 +135,7 @@ impl Action {
             Action::Say(say) => say.write(),
             Action::Play(play) => play.write(),
             Action::Show(show) => show.write(),
-            Action::Remember(memory) => OrderedJson::from(&Value::Object(memory.clone())),
+            Action::Remember(memory) => OrderedJson::from(memory),
             Action::Listen(listen) => listen.write(),
             Action::Collect(collect) => collect.write(),
             Action::Redirect(redirect) => redirect.write(),
@@ -191,7 +191,7 @@ impl ActionsDocument {
         self.to_ordered().into_value()
     }
 
-    /// Like [`ActionsDocument::to_value`], keeping documentation key order for printing.
+    /// Like [`ActionsDocument::to_value`], keeping the written key order for printing.
     pub(crate) fn to_ordered(&self) -> OrderedJson {
         ObjectBuilder::new()
             .field(

@@ -26,14 +26,23 @@ impl From<&Value> for OrderedJson {
             Value::Array(items) => {
                 OrderedJson::Array(items.iter().map(OrderedJson::from).collect())
             }
-            Value::Object(map) => OrderedJson::Object(
-                map.iter()
-                    .map(|(key, value)| (key.clone(), OrderedJson::from(value)))
-                    .collect(),
-            ),
+            Value::Object(map) => OrderedJson::from(map),
             scalar => OrderedJson::Scalar(scalar.clone()),
         }
     }
+}
+
+impl From<&Map<String, Value>> for OrderedJson {
+    fn from(map: &Map<String, Value>) -> OrderedJson {
+        OrderedJson::Object(pairs_of(map))
+    }
+}
+
+/// A map's entries as ordered pairs (in the map's sorted key order).
+fn pairs_of(map: &Map<String, Value>) -> Vec<(String, OrderedJson)> {
+    map.iter()
+        .map(|(key, value)| (key.clone(), OrderedJson::from(value)))
+        .collect()
 }
 
 impl From<Value> for OrderedJson {
@@ -302,11 +311,7 @@ impl ObjectBuilder {
 
     /// Adds the unknown properties kept from the source document, after the known ones.
     pub fn extra(mut self, extra: &Map<String, Value>) -> ObjectBuilder {
-        self.pairs.extend(
-            extra
-                .iter()
-                .map(|(key, value)| (key.clone(), OrderedJson::from(value))),
-        );
+        self.pairs.extend(pairs_of(extra));
         self
     }
 
