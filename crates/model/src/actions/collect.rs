@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::flow::{HttpMethod, Redirect, VoiceDigits, read_voice_digits};
+use super::flow::{HttpMethod, Redirect, VoiceDigits};
 use super::output::SayMessage;
 use crate::json::{
     Field, Fields, ObjectBuilder, OrderedJson, ShapeError, index_path, key_path, wrong_type,
@@ -141,16 +141,6 @@ fn read_name(field: &Field<'_>) -> Result<String, ShapeError> {
     Ok(name.to_owned())
 }
 
-fn read_say_messages(field: &Field<'_>) -> Result<Vec<SayMessage>, ShapeError> {
-    field.each(SayMessage::read)
-}
-
-fn read_say_message(field: Option<Field<'_>>) -> Result<Option<SayMessage>, ShapeError> {
-    field
-        .map(|f| SayMessage::read(f.value, &f.path))
-        .transpose()
-}
-
 fn write_say_messages(messages: &[SayMessage]) -> Option<OrderedJson> {
     (!messages.is_empty())
         .then(|| OrderedJson::Array(messages.iter().map(SayMessage::write).collect()))
@@ -165,8 +155,7 @@ impl Collect {
         )?;
         let name = read_name(&fields.required("name")?)?;
         let questions = read_questions(&fields.required("questions")?)?;
-        let on_complete = fields.required("on_complete")?;
-        let on_complete = OnComplete::read(on_complete.value, &on_complete.path)?;
+        let on_complete = fields.required_with("on_complete", OnComplete::read)?;
         Ok(Collect {
             name,
             questions,
@@ -221,8 +210,7 @@ fn reject_duplicate_names(questions: &[Question], path: &str) -> Result<(), Shap
 impl OnComplete {
     fn read(value: &Value, path: &str) -> Result<OnComplete, ShapeError> {
         let mut fields = Fields::of(value, path, "an object with \"redirect\"")?;
-        let redirect = fields.required("redirect")?;
-        let redirect = Redirect::read(redirect.value, &redirect.path)?;
+        let redirect = fields.required_with("redirect", Redirect::read)?;
         Ok(OnComplete {
             redirect,
             extra: fields.into_extra(),
@@ -240,21 +228,17 @@ impl OnComplete {
 impl Question {
     fn read(value: &Value, path: &str) -> Result<Question, ShapeError> {
         let mut fields = Fields::of(value, path, "an object with \"question\" and \"name\"")?;
-        let question = fields.required("question")?;
-        let question = read_prompt(question.value, &question.path)?;
+        let question = fields.required_with("question", read_prompt)?;
         let name = read_name(&fields.required("name")?)?;
-        let field_type = fields.optional("type").map(|f| f.string()).transpose()?;
+        let field_type = fields.optional_string("type")?;
         let validate = fields
             .optional("validate")
             .map(|f| read_validate(&f))
             .transpose()?;
-        let voice_digits = read_voice_digits(&mut fields)?;
-        let barge = fields.optional("barge").map(|f| f.bool()).transpose()?;
-        let prefill = fields.optional("prefill").map(|f| f.string()).transpose()?;
-        let confirm = fields
-            .optional("confirm")
-            .map(|f| Confirm::read(f.value, &f.path))
-            .transpose()?;
+        let voice_digits = fields.optional_with("voice_digits", VoiceDigits::read)?;
+        let barge = fields.optional_bool("barge")?;
+        let prefill = fields.optional_string("prefill")?;
+        let confirm = fields.optional_with("confirm", Confirm::read)?;
         Ok(Question {
             question,
             name,
@@ -322,23 +306,11 @@ fn write_validate(validate: &Validate) -> OrderedJson {
 impl ValidateRules {
     fn read(value: &Value, path: &str) -> Result<ValidateRules, ShapeError> {
         let mut fields = Fields::of(value, path, "an object")?;
-        let allowed_values = fields
-            .optional("allowed_values")
-            .map(|f| AllowedValues::read(f.value, &f.path))
-            .transpose()?;
-        let webhook = fields
-            .optional("webhook")
-            .map(|f| ValidationWebhook::read(f.value, &f.path))
-            .transpose()?;
-        let on_failure = fields
-            .optional("on_failure")
-            .map(|f| OnFailure::read(f.value, &f.path))
-            .transpose()?;
-        let on_success = read_say_message(fields.optional("on_success"))?;
-        let max_attempts = fields
-            .optional("max_attempts")
-            .map(|f| MaxAttempts::read(f.value, &f.path))
-            .transpose()?;
+        let allowed_values = fields.optional_with("allowed_values", AllowedValues::read)?;
+        let webhook = fields.optional_with("webhook", ValidationWebhook::read)?;
+        let on_failure = fields.optional_with("on_failure", OnFailure::read)?;
+        let on_success = fields.optional_with("on_success", SayMessage::read)?;
+        let max_attempts = fields.optional_with("max_attempts", MaxAttempts::read)?;
         Ok(ValidateRules {
             allowed_values,
             webhook,
@@ -395,10 +367,7 @@ impl ValidationWebhook {
     fn read(value: &Value, path: &str) -> Result<ValidationWebhook, ShapeError> {
         let mut fields = Fields::of(value, path, "an object with \"url\"")?;
         let url = fields.required("url")?.string()?;
-        let method = fields
-            .optional("method")
-            .map(|f| HttpMethod::read(&f))
-            .transpose()?;
+        let method = fields.optional_with("method", HttpMethod::read)?;
         Ok(ValidationWebhook {
             url,
             method,
@@ -418,14 +387,8 @@ impl ValidationWebhook {
 impl OnFailure {
     pub(crate) fn read(value: &Value, path: &str) -> Result<OnFailure, ShapeError> {
         let mut fields = Fields::of(value, path, "an object")?;
-        let messages = match fields.optional("messages") {
-            Some(f) => read_say_messages(&f)?,
-            None => Vec::new(),
-        };
-        let repeat_question = fields
-            .optional("repeat_question")
-            .map(|f| f.bool())
-            .transpose()?;
+        let messages = fields.list("messages", SayMessage::read)?;
+        let repeat_question = fields.optional_bool("repeat_question")?;
         Ok(OnFailure {
             messages,
             repeat_question,
@@ -467,14 +430,8 @@ impl MaxAttempts {
             path,
             "an object with \"redirect\" and \"num_attempts\"",
         )?;
-        let redirect = fields
-            .optional("redirect")
-            .map(|f| Redirect::read(f.value, &f.path))
-            .transpose()?;
-        let num_attempts = fields
-            .optional("num_attempts")
-            .map(|f| read_num_attempts(&f))
-            .transpose()?;
+        let redirect = fields.optional_with("redirect", Redirect::read)?;
+        let num_attempts = fields.optional_positive("num_attempts")?;
         Ok(MaxAttempts {
             redirect,
             num_attempts,
@@ -491,29 +448,13 @@ impl MaxAttempts {
     }
 }
 
-fn read_num_attempts(field: &Field<'_>) -> Result<u32, ShapeError> {
-    match field.u32()? {
-        0 => Err(ShapeError::new(&field.path, "must be at least 1")),
-        n => Ok(n),
-    }
-}
-
 impl Confirm {
     fn read(value: &Value, path: &str) -> Result<Confirm, ShapeError> {
         let mut fields = Fields::of(value, path, "an object")?;
-        let messages = match fields.optional("messages") {
-            Some(f) => read_say_messages(&f)?,
-            None => Vec::new(),
-        };
-        let on_confirm = read_say_message(fields.optional("on_confirm"))?;
-        let on_reject = fields
-            .optional("on_reject")
-            .map(|f| OnFailure::read(f.value, &f.path))
-            .transpose()?;
-        let max_attempts = fields
-            .optional("max_attempts")
-            .map(|f| MaxAttempts::read(f.value, &f.path))
-            .transpose()?;
+        let messages = fields.list("messages", SayMessage::read)?;
+        let on_confirm = fields.optional_with("on_confirm", SayMessage::read)?;
+        let on_reject = fields.optional_with("on_reject", OnFailure::read)?;
+        let max_attempts = fields.optional_with("max_attempts", MaxAttempts::read)?;
         Ok(Confirm {
             messages,
             on_confirm,

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::json::{Field, Fields, ObjectBuilder, OrderedJson, ShapeError, key_path, wrong_type};
+use crate::json::{Fields, ObjectBuilder, OrderedJson, ShapeError, key_path, wrong_type};
 use crate::target::{Target, TargetError};
 
 /// The HTTP method of a redirect, webhook or hand-off URL.
@@ -23,17 +23,17 @@ impl HttpMethod {
     }
 
     /// `GET` or `POST`, in any letter case (Autopilot documents mix them).
-    pub(crate) fn read(field: &Field<'_>) -> Result<HttpMethod, ShapeError> {
-        let text = field.str()?;
+    pub(crate) fn read(value: &Value, path: &str) -> Result<HttpMethod, ShapeError> {
+        let text = value
+            .as_str()
+            .ok_or_else(|| wrong_type(path, "a string", value))?;
         if text.eq_ignore_ascii_case("GET") {
             Ok(HttpMethod::Get)
         } else if text.eq_ignore_ascii_case("POST") {
             Ok(HttpMethod::Post)
         } else {
-            Err(ShapeError::new(
-                &field.path,
-                format!("expected \"GET\" or \"POST\", found {text:?}"),
-            ))
+            let problem = format!("expected \"GET\" or \"POST\", found {text:?}");
+            Err(ShapeError::new(path, problem))
         }
     }
 }
@@ -48,16 +48,6 @@ impl From<HttpMethod> for OrderedJson {
     fn from(method: HttpMethod) -> OrderedJson {
         OrderedJson::from(method.as_str())
     }
-}
-
-fn optional_method(
-    fields: &mut Fields<'_>,
-    key: &'static str,
-) -> Result<Option<HttpMethod>, ShapeError> {
-    fields
-        .optional(key)
-        .map(|f| HttpMethod::read(&f))
-        .transpose()
 }
 
 /// `redirect`: a `task://` name or a URL, as a bare string or `{uri, method}`.
@@ -123,7 +113,7 @@ impl Redirect {
 
     fn read_object(mut fields: Fields<'_>) -> Result<Redirect, ShapeError> {
         let uri = fields.required("uri")?.string()?;
-        let method = optional_method(&mut fields, "method")?;
+        let method = fields.optional_with("method", HttpMethod::read)?;
         Ok(Redirect::Object {
             uri,
             method,
@@ -172,8 +162,8 @@ impl Listen {
             Value::Object(_) => {
                 let mut fields = Fields::of(value, path, EXPECTED)?;
                 let tasks = fields.optional("tasks").map(|f| f.strings()).transpose()?;
-                let voice_digits = read_voice_digits(&mut fields)?;
-                let barge = fields.optional("barge").map(|f| f.bool()).transpose()?;
+                let voice_digits = fields.optional_with("voice_digits", VoiceDigits::read)?;
+                let barge = fields.optional_bool("barge")?;
                 Ok(Listen::With(ListenOptions {
                     tasks,
                     voice_digits,
@@ -216,38 +206,20 @@ pub struct VoiceDigits {
     pub extra: Map<String, Value>,
 }
 
-pub(crate) fn read_voice_digits(
-    fields: &mut Fields<'_>,
-) -> Result<Option<VoiceDigits>, ShapeError> {
-    fields
-        .optional("voice_digits")
-        .map(|f| VoiceDigits::read(f.value, &f.path))
-        .transpose()
-}
-
 fn is_keypad_key(c: char) -> bool {
     c.is_ascii_digit() || c == '#' || c == '*'
 }
 
 impl VoiceDigits {
-    fn read(value: &Value, path: &str) -> Result<VoiceDigits, ShapeError> {
+    pub(crate) fn read(value: &Value, path: &str) -> Result<VoiceDigits, ShapeError> {
         let mut fields = Fields::of(value, path, "an object")?;
-        let num_digits = fields
-            .optional("num_digits")
-            .map(|f| read_num_digits(&f))
-            .transpose()?;
-        let finish_on_key = fields
-            .optional("finish_on_key")
-            .map(|f| read_finish_on_key(&f))
-            .transpose()?;
-        let redirects = match fields.optional("redirects") {
-            Some(f) => read_digit_redirects(&f)?,
-            None => Vec::new(),
-        };
+        let num_digits = fields.optional_positive("num_digits")?;
+        let finish_on_key = fields.optional_with("finish_on_key", read_finish_on_key)?;
+        let redirects = fields.optional_with("redirects", read_digit_redirects)?;
         Ok(VoiceDigits {
             num_digits,
             finish_on_key,
-            redirects,
+            redirects: redirects.unwrap_or_default(),
             extra: fields.into_extra(),
         })
     }
@@ -270,32 +242,28 @@ impl VoiceDigits {
     }
 }
 
-fn read_num_digits(field: &Field<'_>) -> Result<u32, ShapeError> {
-    match field.u32()? {
-        0 => Err(ShapeError::new(&field.path, "must be at least 1")),
-        n => Ok(n),
-    }
-}
-
-fn read_finish_on_key(field: &Field<'_>) -> Result<String, ShapeError> {
-    let key = field.str()?;
+fn read_finish_on_key(value: &Value, path: &str) -> Result<String, ShapeError> {
+    let key = value
+        .as_str()
+        .ok_or_else(|| wrong_type(path, "a string", value))?;
     let mut chars = key.chars();
     match (chars.next(), chars.next()) {
         (None, _) => Ok(String::new()),
         (Some(c), None) if is_keypad_key(c) => Ok(key.to_owned()),
         _ => Err(ShapeError::new(
-            &field.path,
+            path,
             format!("{key:?} is not a key: expected one of 0-9, # or *, or \"\" for none"),
         )),
     }
 }
 
-fn read_digit_redirects(field: &Field<'_>) -> Result<Vec<(String, Redirect)>, ShapeError> {
-    field
-        .object()?
-        .iter()
+fn read_digit_redirects(value: &Value, path: &str) -> Result<Vec<(String, Redirect)>, ShapeError> {
+    let map = value
+        .as_object()
+        .ok_or_else(|| wrong_type(path, "an object", value))?;
+    map.iter()
         .map(|(digits, value)| {
-            let path = key_path(&field.path, digits);
+            let path = key_path(path, digits);
             if digits.is_empty() || !digits.chars().all(is_keypad_key) {
                 return Err(ShapeError::new(
                     &path,
@@ -316,11 +284,11 @@ pub enum StringOrNumber {
 }
 
 impl StringOrNumber {
-    fn read(field: &Field<'_>) -> Result<StringOrNumber, ShapeError> {
-        match field.value {
+    fn read(value: &Value, path: &str) -> Result<StringOrNumber, ShapeError> {
+        match value {
             Value::String(text) => Ok(StringOrNumber::String(text.clone())),
             Value::Number(number) => Ok(StringOrNumber::Number(number.clone())),
-            other => Err(wrong_type(&field.path, "a string or a number", other)),
+            other => Err(wrong_type(path, "a string or a number", other)),
         }
     }
 }
@@ -359,27 +327,17 @@ impl Handoff {
     pub(crate) fn read(value: &Value, path: &str) -> Result<Handoff, ShapeError> {
         let mut fields = Fields::of(value, path, "an object with \"channel\" and \"uri\"")?;
         read_handoff_channel(&mut fields)?;
-        let text =
-            |fields: &mut Fields<'_>, key| fields.optional(key).map(|f| f.string()).transpose();
-        let number = |fields: &mut Fields<'_>, key| {
-            fields
-                .optional(key)
-                .map(|f| StringOrNumber::read(&f))
-                .transpose()
-        };
         Ok(Handoff {
             uri: fields.required("uri")?.string()?,
-            method: optional_method(&mut fields, "method")?,
-            voice_status_callback_url: text(&mut fields, "voice_status_callback_url")?,
-            voice_status_callback_method: optional_method(
-                &mut fields,
-                "voice_status_callback_method",
-            )?,
-            wait_url: text(&mut fields, "wait_url")?,
-            wait_url_method: optional_method(&mut fields, "wait_url_method")?,
-            action: text(&mut fields, "action")?,
-            priority: number(&mut fields, "priority")?,
-            timeout: number(&mut fields, "timeout")?,
+            method: fields.optional_with("method", HttpMethod::read)?,
+            voice_status_callback_url: fields.optional_string("voice_status_callback_url")?,
+            voice_status_callback_method: fields
+                .optional_with("voice_status_callback_method", HttpMethod::read)?,
+            wait_url: fields.optional_string("wait_url")?,
+            wait_url_method: fields.optional_with("wait_url_method", HttpMethod::read)?,
+            action: fields.optional_string("action")?,
+            priority: fields.optional_with("priority", StringOrNumber::read)?,
+            timeout: fields.optional_with("timeout", StringOrNumber::read)?,
             attributes: read_attributes(&mut fields)?,
             extra: fields.into_extra(),
         })

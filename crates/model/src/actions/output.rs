@@ -70,8 +70,7 @@ impl SayMessage {
 
     pub(crate) fn read(value: &Value, path: &str) -> Result<SayMessage, ShapeError> {
         let mut fields = Fields::of(value, path, "an object with \"say\"")?;
-        let say = fields.required("say")?;
-        let say = Say::read(say.value, &say.path)?;
+        let say = fields.required_with("say", Say::read)?;
         Ok(SayMessage {
             say,
             extra: fields.into_extra(),
@@ -137,10 +136,7 @@ impl Show {
     pub(crate) fn read(value: &Value, path: &str) -> Result<Show, ShapeError> {
         let mut fields = Fields::of(value, path, "an object with \"body\"")?;
         let body = fields.required("body")?.string()?;
-        let images = match fields.optional("images") {
-            Some(images) => images.each(Image::read)?,
-            None => Vec::new(),
-        };
+        let images = fields.list("images", Image::read)?;
         Ok(Show {
             body,
             images,
@@ -163,7 +159,7 @@ impl Image {
     fn read(value: &Value, path: &str) -> Result<Image, ShapeError> {
         let mut fields = Fields::of(value, path, "an object with \"url\"")?;
         let url = fields.required("url")?.string()?;
-        let label = fields.optional("label").map(|f| f.string()).transpose()?;
+        let label = fields.optional_string("label")?;
         Ok(Image {
             url,
             label,

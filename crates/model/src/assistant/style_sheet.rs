@@ -55,7 +55,7 @@ impl StyleSheet {
         let mut fields = inner.fields("an object")?;
         let voice = read_section(fields.optional("voice"), VoiceStyle::read)?;
         let collect = read_section(fields.optional("collect"), CollectStyle::read)?;
-        let name = fields.optional("name").map(|f| f.string()).transpose()?;
+        let name = fields.optional_string("name")?;
         Ok(StyleSheet {
             voice,
             collect,
@@ -102,10 +102,7 @@ fn read_section<T: Default>(
 
 impl VoiceStyle {
     fn read(mut fields: Fields<'_>) -> Result<VoiceStyle, ShapeError> {
-        let say_voice = fields
-            .optional("say_voice")
-            .map(|f| f.string())
-            .transpose()?;
+        let say_voice = fields.optional_string("say_voice")?;
         Ok(VoiceStyle {
             say_voice,
             extra: fields.into_extra(),
@@ -144,18 +141,9 @@ impl CollectStyle {
 
 impl ValidateStyle {
     fn read(mut fields: Fields<'_>) -> Result<ValidateStyle, ShapeError> {
-        let on_failure = fields
-            .optional("on_failure")
-            .map(|f| OnFailure::read(f.value, &f.path))
-            .transpose()?;
-        let on_success = fields
-            .optional("on_success")
-            .map(|f| SayMessage::read(f.value, &f.path))
-            .transpose()?;
-        let max_attempts = fields
-            .optional("max_attempts")
-            .map(|f| read_max_attempts(&f))
-            .transpose()?;
+        let on_failure = fields.optional_with("on_failure", OnFailure::read)?;
+        let on_success = fields.optional_with("on_success", SayMessage::read)?;
+        let max_attempts = fields.optional_positive("max_attempts")?;
         Ok(ValidateStyle {
             on_failure,
             on_success,
@@ -180,13 +168,6 @@ impl ValidateStyle {
                 .extra(&self.extra)
                 .build()
         })
-    }
-}
-
-fn read_max_attempts(field: &Field<'_>) -> Result<u32, ShapeError> {
-    match field.u32()? {
-        0 => Err(ShapeError::new(&field.path, "must be at least 1")),
-        attempts => Ok(attempts),
     }
 }
 

@@ -50,6 +50,54 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An optional string property.
+    pub fn optional_string(&mut self, key: &'static str) -> Result<Option<String>, ShapeError> {
+        self.optional(key).map(|f| f.string()).transpose()
+    }
+
+    /// An optional `true`/`false` property.
+    pub fn optional_bool(&mut self, key: &'static str) -> Result<Option<bool>, ShapeError> {
+        self.optional(key).map(|f| f.bool()).transpose()
+    }
+
+    /// An optional count that must be at least 1.
+    pub fn optional_positive(&mut self, key: &'static str) -> Result<Option<u32>, ShapeError> {
+        self.optional(key).map(|f| f.positive_u32()).transpose()
+    }
+
+    /// An optional property read by `read(value, path)`.
+    pub fn optional_with<T>(
+        &mut self,
+        key: &'static str,
+        read: impl FnOnce(&Value, &str) -> Result<T, ShapeError>,
+    ) -> Result<Option<T>, ShapeError> {
+        self.optional(key)
+            .map(|f| read(f.value, &f.path))
+            .transpose()
+    }
+
+    /// A required property read by `read(value, path)`.
+    pub fn required_with<T>(
+        &mut self,
+        key: &'static str,
+        read: impl FnOnce(&Value, &str) -> Result<T, ShapeError>,
+    ) -> Result<T, ShapeError> {
+        let field = self.required(key)?;
+        read(field.value, &field.path)
+    }
+
+    /// An optional array read element by element; absent means empty.
+    pub fn list<T>(
+        &mut self,
+        key: &'static str,
+        read: impl FnMut(&Value, &str) -> Result<T, ShapeError>,
+    ) -> Result<Vec<T>, ShapeError> {
+        match self.optional(key) {
+            Some(field) => field.each(read),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// The properties that were never asked for, in key order.
     pub fn into_extra(self) -> Map<String, Value> {
         self.map
@@ -97,17 +145,19 @@ impl<'a> Field<'a> {
             })
     }
 
+    /// A count from 1 to `u32::MAX`.
+    pub fn positive_u32(&self) -> Result<u32, ShapeError> {
+        match self.u32()? {
+            0 => Err(ShapeError::new(&self.path, "must be at least 1")),
+            count => Ok(count),
+        }
+    }
+
     pub fn array(&self) -> Result<&'a [Value], ShapeError> {
         self.value
             .as_array()
             .map(Vec::as_slice)
             .ok_or_else(|| wrong_type(&self.path, "an array", self.value))
-    }
-
-    pub fn object(&self) -> Result<&'a Map<String, Value>, ShapeError> {
-        self.value
-            .as_object()
-            .ok_or_else(|| wrong_type(&self.path, "an object", self.value))
     }
 
     /// The value's properties, to be read one by one.
@@ -171,6 +221,31 @@ mod tests {
         fields.optional("b");
         let extra = fields.into_extra();
         assert_eq!(serde_json::Value::Object(extra), json!({"a": 1, "c": 3}));
+    }
+
+    #[test]
+    fn helpers_read_optional_values_lists_and_counts() {
+        let value = json!({"s": "x", "b": true, "n": 2, "zero": 0, "l": ["a", "b"]});
+        let mut fields = Fields::of(&value, "o", "an object").unwrap();
+        assert_eq!(fields.optional_string("s").unwrap(), Some("x".to_owned()));
+        assert_eq!(fields.optional_bool("b").unwrap(), Some(true));
+        assert_eq!(fields.optional_positive("n").unwrap(), Some(2));
+        assert_eq!(
+            fields.optional_positive("zero").unwrap_err().to_string(),
+            "o.zero: must be at least 1"
+        );
+        let upper = |v: &Value, _: &str| Ok(v.as_str().unwrap().to_uppercase());
+        assert_eq!(fields.list("l", upper).unwrap(), ["A", "B"]);
+        assert_eq!(fields.list("missing", upper).unwrap(), Vec::<String>::new());
+        assert_eq!(fields.optional_with("absent", upper).unwrap(), None);
+        assert_eq!(
+            fields
+                .required_with("absent", upper)
+                .unwrap_err()
+                .to_string(),
+            "o: missing \"absent\""
+        );
+        assert!(fields.into_extra().is_empty());
     }
 
     #[test]

@@ -34,10 +34,7 @@ pub fn import_schema(json: &str) -> Result<Assistant, SchemaError> {
 fn read_assistant(value: &Value) -> Result<Assistant, ShapeError> {
     let mut fields = Fields::of(value, "", "an object (an Autopilot schema)")?;
     let (unique_name, friendly_name) = read_assistant_names(&mut fields)?;
-    let log_queries = fields
-        .optional("logQueries")
-        .map(|f| f.bool())
-        .transpose()?;
+    let log_queries = fields.optional_bool("logQueries")?;
     let mut defaults = read_wrapped(&mut fields, "defaults", Defaults::from_value)?;
     let style_sheet = read_wrapped(&mut fields, "styleSheet", StyleSheet::from_value)?;
     let field_types = read_either_list(&mut fields, "fieldTypes", "types", read_field_type)?;
@@ -59,7 +56,7 @@ fn read_assistant(value: &Value) -> Result<Assistant, ShapeError> {
 /// Either name stands in for the other, as in the CLI (`friendlyName || uniqueName`).
 fn read_assistant_names(fields: &mut Fields<'_>) -> Result<(String, String), ShapeError> {
     let mut read = |key| -> Result<Option<String>, ShapeError> {
-        let name = fields.optional(key).map(|f| f.string()).transpose()?;
+        let name = fields.optional_string(key)?;
         Ok(name.filter(|name| !name.is_empty()))
     };
     match (read("uniqueName")?, read("friendlyName")?) {
@@ -101,37 +98,21 @@ fn read_either_list<T>(
     }
 }
 
-fn read_list<T>(
-    fields: &mut Fields<'_>,
-    key: &'static str,
-    read: fn(&Value, &str) -> Result<T, ShapeError>,
-) -> Result<Vec<T>, ShapeError> {
-    match fields.optional(key) {
-        Some(list) => list.each(read),
-        None => Ok(Vec::new()),
-    }
-}
-
-fn optional_string(
-    fields: &mut Fields<'_>,
-    key: &'static str,
-) -> Result<Option<String>, ShapeError> {
-    fields.optional(key).map(|f| f.string()).transpose()
-}
-
 fn read_language(fields: &mut Fields<'_>) -> Result<String, ShapeError> {
-    Ok(optional_string(fields, "language")?.unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned()))
+    Ok(fields
+        .optional_string("language")?
+        .unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned()))
 }
 
 fn read_task(value: &Value, path: &str) -> Result<Task, ShapeError> {
     let mut fields = Fields::of(value, path, "an object with \"uniqueName\"")?;
     Ok(Task {
         unique_name: fields.required("uniqueName")?.string()?,
-        friendly_name: optional_string(&mut fields, "friendlyName")?,
+        friendly_name: fields.optional_string("friendlyName")?,
         actions: read_actions(&mut fields, "actions")?,
-        actions_url: optional_string(&mut fields, "actionsUrl")?,
-        fields: read_list(&mut fields, "fields", read_field)?,
-        samples: read_list(&mut fields, "samples", read_sample)?,
+        actions_url: fields.optional_string("actionsUrl")?,
+        fields: fields.list("fields", read_field)?,
+        samples: fields.list("samples", read_sample)?,
     })
 }
 
@@ -168,7 +149,7 @@ fn read_sample(value: &Value, path: &str) -> Result<Sample, ShapeError> {
     Ok(Sample {
         language: read_language(&mut fields)?,
         tagged_text: fields.required("taggedText")?.string()?,
-        source_channel: optional_string(&mut fields, "sourceChannel")?,
+        source_channel: fields.optional_string("sourceChannel")?,
     })
 }
 
@@ -176,8 +157,8 @@ fn read_field_type(value: &Value, path: &str) -> Result<FieldType, ShapeError> {
     let mut fields = Fields::of(value, path, "an object with \"uniqueName\"")?;
     Ok(FieldType {
         unique_name: fields.required("uniqueName")?.string()?,
-        friendly_name: optional_string(&mut fields, "friendlyName")?,
-        values: read_list(&mut fields, "values", read_field_value)?,
+        friendly_name: fields.optional_string("friendlyName")?,
+        values: fields.list("values", read_field_value)?,
     })
 }
 
@@ -186,8 +167,9 @@ fn read_field_value(value: &Value, path: &str) -> Result<FieldValue, ShapeError>
     let mut fields = Fields::of(value, path, "an object with \"value\"")?;
     let language = read_language(&mut fields)?;
     let value = fields.required("value")?.string()?;
-    let synonym_of =
-        optional_string(&mut fields, "synonymOf")?.filter(|canonical| !canonical.is_empty());
+    let synonym_of = fields
+        .optional_string("synonymOf")?
+        .filter(|canonical| !canonical.is_empty());
     Ok(FieldValue {
         language,
         value,
@@ -201,7 +183,7 @@ fn read_model_build_name(fields: &mut Fields<'_>) -> Result<Option<String>, Shap
         return Ok(None);
     };
     let mut build = field.fields("an object")?;
-    optional_string(&mut build, "uniqueName")
+    build.optional_string("uniqueName")
 }
 
 /// Legacy files kept the initiation and fallback programs outside any task;
