@@ -84,6 +84,7 @@ impl<F: ActionFetcher> Turn<'_, F> {
             question: 0,
             attempts: 0,
             failure_message: 0,
+            fields: self.understood.fields.clone(),
         });
         self.ask().await
     }
@@ -95,18 +96,20 @@ impl<F: ActionFetcher> Turn<'_, F> {
         Some((pending.collect.0.name.clone(), question.clone()))
     }
 
-    /// Asks the current question, unless a `prefill` field recognised in this
-    /// input answers it, in which case the next one comes.
+    /// The value of the field a question's `prefill` names, if the input that
+    /// started the collect had it.
+    fn prefill_value(&self, question: &Question) -> Option<String> {
+        let name = question.prefill.as_ref()?;
+        let fields = &self.state.collect()?.fields;
+        let field = fields.iter().find(|field| &field.name == name)?;
+        Some(field.value.clone())
+    }
+
+    /// Asks the current question, unless a `prefill` field answers it, in
+    /// which case the next one comes.
     async fn ask(&mut self) -> Next {
         while let Some((collect, question)) = self.pending_question() {
-            let prefill = question.prefill.as_ref().and_then(|name| {
-                let field = self
-                    .understood
-                    .fields
-                    .iter()
-                    .find(|field| &field.name == name)?;
-                Some(field.value.clone())
-            });
+            let prefill = self.prefill_value(&question);
             if let Some(value) = prefill
                 && let Verdict::Valid(answer) = self.check(&question, &value).await
             {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
 use crate::fetch::Method;
+use crate::understanding::RecognizedField;
 
 /// One conversation between a user on a channel and the assistant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -170,6 +171,9 @@ pub struct CollectState {
     pub attempts: u32,
     /// Which `on_failure` message comes next.
     pub failure_message: usize,
+    /// Fields recognised in the input that started the collect, for `prefill`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<RecognizedField>,
 }
 
 /// A `collect` action kept in the dialogue state. Serialised in its Actions JSON
