@@ -45,6 +45,8 @@ pub fn map(value: Value) -> Map<String, Value> {
 #[derive(Default)]
 pub struct KeywordNlu {
     rules: Vec<(String, String)>,
+    /// Whole-text matching (ignoring case and end punctuation) instead of substrings.
+    exact: bool,
     number_fields: Vec<(String, String)>,
     custom_types: HashMap<String, Vec<String>>,
     pub parses: Mutex<Vec<(String, Option<Vec<String>>)>>,
@@ -79,12 +81,15 @@ impl KeywordNlu {
 
     /// Exact-sample rules for every task of an imported assistant.
     pub fn from_samples(assistant: &Assistant) -> KeywordNlu {
-        let mut nlu = KeywordNlu::new();
+        let mut nlu = KeywordNlu {
+            exact: true,
+            ..KeywordNlu::default()
+        };
         for task in &assistant.tasks {
             for sample in &task.samples {
                 if !sample.tagged_text.contains('{') {
                     nlu.rules
-                        .push((sample.tagged_text.to_lowercase(), task.unique_name.clone()));
+                        .push((simplify(&sample.tagged_text), task.unique_name.clone()));
                 }
             }
         }
@@ -103,10 +108,15 @@ impl Understanding for KeywordNlu {
             .unwrap()
             .push((text.to_owned(), tasks.map(<[String]>::to_vec)));
         let lower = text.to_lowercase();
+        let simple = simplify(text);
+        let hit = |keyword: &str| match self.exact {
+            true => simple == keyword,
+            false => lower.contains(keyword),
+        };
         let allowed = |task: &String| tasks.is_none_or(|tasks| tasks.contains(task));
         let mut matches: Vec<&String> = Vec::new();
         for (keyword, task) in &self.rules {
-            if lower.contains(keyword.as_str()) && allowed(task) && !matches.contains(&task) {
+            if hit(keyword) && allowed(task) && !matches.contains(&task) {
                 matches.push(task);
             }
         }
@@ -164,6 +174,16 @@ impl Understanding for KeywordNlu {
             },
         }
     }
+}
+
+/// Lower case, single spaces, without the punctuation at the end.
+fn simplify(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words
+        .join(" ")
+        .to_lowercase()
+        .trim_end_matches(['?', '.', '!'])
+        .to_owned()
 }
 
 fn first_number(text: &str) -> Option<String> {
