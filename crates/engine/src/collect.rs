@@ -10,7 +10,7 @@ use crate::events::EventKind;
 use crate::fetch::{ActionFetcher, Method};
 use crate::memory::{self, StoredAnswer};
 use crate::output::CollectPrompt;
-use crate::runner::{Jump, Next};
+use crate::runner::Next;
 use crate::state::{CollectDefinition, CollectState, DigitsState, Waiting};
 use crate::turn::Turn;
 
@@ -222,11 +222,7 @@ impl<F: ActionFetcher> Turn<'_, F> {
             .collect_validate_on_failure
             .clone()
         {
-            Some(target) => Next::Go(Jump {
-                target,
-                method: Method::Post,
-                counts: true,
-            }),
+            Some(target) => Next::redirect(target, Method::Post),
             None => {
                 let message = "a collect question ran out of attempts; neither max_attempts.redirect \
                                nor defaults.collect.validate_on_failure is set";

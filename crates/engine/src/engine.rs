@@ -179,7 +179,7 @@ pub enum Route {
     /// The input answered a collect question.
     CollectAnswer,
     /// Nothing ran (a hang-up).
-    None,
+    NotRouted,
 }
 
 /// Everything one turn decided.

@@ -81,7 +81,7 @@ impl Event {
             param("Channel", &self.channel),
             param("CurrentTask", self.current_task.as_deref().unwrap_or("")),
             param("CurrentInput", &self.current_input),
-            param("Memory", &Value::Object(self.memory.clone()).to_string()),
+            param("Memory", &crate::request::memory_json(&self.memory)),
         ];
         params.extend(self.own_params());
         params

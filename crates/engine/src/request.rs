@@ -55,13 +55,16 @@ pub fn autopilot_params(context: &RequestContext<'_>, method: Method) -> Vec<(St
     }
     params.push(param("DialoguePayloadUrl", context.dialogue_payload_url));
     if method == Method::Post {
-        params.push(param(
-            "Memory",
-            &Value::Object(context.memory.clone()).to_string(),
-        ));
+        params.push(param("Memory", &memory_json(context.memory)));
     }
     params.push(param("Channel", context.channel));
     params
+}
+
+/// Memory as the compact JSON string Autopilot sent.
+pub fn memory_json(memory: &Map<String, Value>) -> String {
+    // A map with string keys always serialises.
+    serde_json::to_string(memory).unwrap_or_default()
 }
 
 /// `0.87`, `1`, `0`: the shortest text that reads back as the same number.

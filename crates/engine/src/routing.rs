@@ -6,7 +6,7 @@ use otto_model::Target;
 use crate::engine::{InputKind, Route};
 use crate::errors::ErrorKind;
 use crate::fetch::{ActionFetcher, Method};
-use crate::runner::{Jump, Next};
+use crate::runner::Next;
 use crate::state::{ListenState, Waiting};
 use crate::turn::Turn;
 
@@ -31,12 +31,12 @@ impl<F: ActionFetcher> Turn<'_, F> {
         if let Some(task) = self.input.target_task.clone() {
             self.route = Route::TargetTask;
             self.understood.confidence = 1.0;
-            return Jump::route(Target::Task(task));
+            return Next::route(Target::Task(task), Method::Post);
         }
         let initiation = self.bot.assistant.defaults.assistant_initiation.clone();
         if let (InputKind::CallStart, Some(target)) = (&self.input.kind, initiation) {
             self.route = Route::Initiation;
-            return Jump::route(target);
+            return Next::route(target, Method::Post);
         }
         self.classify(listening.as_ref().and_then(ListenState::task_restriction))
     }
@@ -51,11 +51,7 @@ impl<F: ActionFetcher> Turn<'_, F> {
         match Target::parse(&redirect.uri) {
             Ok(target) => {
                 let method = redirect.method.unwrap_or(Method::Post);
-                Some(Next::Go(Jump {
-                    target,
-                    method,
-                    counts: false,
-                }))
+                Some(Next::route(target, method))
             }
             Err(error) => {
                 self.error(
@@ -77,7 +73,7 @@ impl<F: ActionFetcher> Turn<'_, F> {
         let allowed = |task: &String| tasks.is_none_or(|tasks| tasks.contains(task));
         match self.understood.task.clone().filter(allowed) {
             Some(task) if self.bot.assistant.task(&task).is_some() => {
-                Jump::route(Target::Task(task))
+                Next::route(Target::Task(task), Method::Post)
             }
             Some(task) => {
                 self.error(

@@ -31,13 +31,22 @@ pub(crate) struct Jump {
     pub counts: bool,
 }
 
-impl Jump {
-    /// Routing (NLU, target task, defaults): not a redirect.
-    pub fn route(target: Target) -> Next {
+impl Next {
+    /// Routing (NLU, target task, defaults, digits): not counted as a redirect.
+    pub fn route(target: Target, method: Method) -> Next {
         Next::Go(Jump {
             target,
-            method: Method::Post,
+            method,
             counts: false,
+        })
+    }
+
+    /// A redirect, counted against the per-input limit.
+    pub fn redirect(target: Target, method: Method) -> Next {
+        Next::Go(Jump {
+            target,
+            method,
+            counts: true,
         })
     }
 }
@@ -82,7 +91,7 @@ impl<F: ActionFetcher> Turn<'_, F> {
         if !self.fallback_used {
             self.fallback_used = true;
             if let Some(fallback) = self.bot.assistant.defaults.fallback.clone() {
-                return Jump::route(fallback);
+                return Next::route(fallback, Method::Post);
             }
         }
         let apology = self.engine.config.apology.clone();
@@ -189,11 +198,7 @@ impl<F: ActionFetcher> Turn<'_, F> {
         match redirect.target() {
             Ok(target) => {
                 let method = redirect.method().map_or(Method::Post, Method::from);
-                Next::Go(Jump {
-                    target,
-                    method,
-                    counts: true,
-                })
+                Next::redirect(target, method)
             }
             Err(error) => {
                 self.error(

@@ -67,7 +67,7 @@ impl<'a, F: ActionFetcher> Turn<'a, F> {
             output: Output::default(),
             events: opened.events,
             errors: Vec::new(),
-            route: Route::None,
+            route: Route::NotRouted,
             routed_task: None,
             understood: Understood::default(),
             redirects: 0,

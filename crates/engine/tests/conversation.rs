@@ -218,7 +218,7 @@ fn hang_up_ends_a_live_dialogue() {
     assert!(result.output.says.is_empty());
     assert_eq!(result.state.sid, dialogue_sid(1));
     assert_eq!(result.state.end_reason, Some(EndReason::HangUp));
-    assert_eq!(result.route, Route::None);
+    assert_eq!(result.route, Route::NotRouted);
     assert_eq!(event_names(&result), ["onDialogueEnd"]);
 }
 
