@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 
 use otto_model::actions::HttpMethod;
 use serde::{Deserialize, Serialize};
@@ -89,4 +90,23 @@ pub trait ActionFetcher: Send + Sync {
         &self,
         request: RemoteRequest,
     ) -> impl Future<Output = Result<Value, FetchError>> + Send;
+}
+
+/// A shared fetcher (one HTTP client for many engines).
+impl<T: ActionFetcher> ActionFetcher for Arc<T> {
+    fn fetch(
+        &self,
+        request: RemoteRequest,
+    ) -> impl Future<Output = Result<Value, FetchError>> + Send {
+        (**self).fetch(request)
+    }
+}
+
+impl<T: ActionFetcher> ActionFetcher for &T {
+    fn fetch(
+        &self,
+        request: RemoteRequest,
+    ) -> impl Future<Output = Result<Value, FetchError>> + Send {
+        (**self).fetch(request)
+    }
 }

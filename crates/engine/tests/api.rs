@@ -66,7 +66,7 @@ fn a_fetcher_that_waits_is_awaited() {
         json!({}),
     );
     let nlu = KeywordNlu::new().task("remote", &["remote"]);
-    let engine = Engine::new(SlowFetcher, EngineConfig::default());
+    let engine = Engine::new(std::sync::Arc::new(SlowFetcher), EngineConfig::default());
     let (account, assistant_sid) = (account_sid(), common::assistant_sid());
     let bot = otto_engine::Bot {
         account_sid: &account,
