@@ -13,7 +13,13 @@ use crate::turn::Turn;
 impl<F: ActionFetcher> Turn<'_, F> {
     /// The first step for this input.
     pub(crate) async fn route(&mut self) -> Next {
-        if self.state.collect().is_some() {
+        // A stored question index past the end (a hand-edited state) is not
+        // waited on: the input is routed as if nothing were pending.
+        let asking = self
+            .state
+            .collect()
+            .is_some_and(|pending| pending.question < pending.collect.0.questions.len());
+        if asking {
             self.route = Route::CollectAnswer;
             self.routed_task = self.state.current_task.clone();
             let answer = self.current_input.clone();

@@ -138,3 +138,31 @@ fn a_stored_collect_that_no_longer_parses_is_refused() {
         "actions[0].collect.questions: must list at least one question"
     );
 }
+
+#[test]
+fn a_stored_collect_past_its_last_question_does_not_trap_the_user() {
+    let h = Harness::new(
+        assistant(
+            vec![
+                task(
+                    "form",
+                    json!([{"collect": {"name": "f", "questions": [{"question": "Q?", "name": "q"}],
+                                                  "on_complete": {"redirect": "task://done"}}}]),
+                ),
+                task("done", json!([{"say": "Done."}])),
+                task("hi", json!([{"say": "Hi."}, {"listen": true}])),
+            ],
+            json!({}),
+        ),
+        KeywordNlu::new()
+            .task("form", &["form"])
+            .task("hi", &["hi"]),
+    );
+    let mut state = h.say(None, "form", at(0)).state;
+    if let otto_engine::Waiting::Collect(pending) = &mut state.waiting {
+        pending.question = 7;
+    }
+    let result = h.say(Some(state), "hi", at(1));
+    assert_eq!(texts(&result), ["Hi."]);
+    assert_eq!(result.route, otto_engine::Route::Nlu);
+}
