@@ -1,1 +1,33 @@
+//! otto's natural-language understanding.
+//!
+//! Trained from what an Autopilot assistant holds (tasks with tagged samples,
+//! fields, custom field types), a [`Model`] turns one utterance into a ranked
+//! list of tasks with calibrated probabilities, Autopilot's confidence figure,
+//! an out-of-scope decision and the fields found. It knows nothing of
+//! dialogues, storage or HTTP.
+//!
+//! Pipeline: [`text`] (tokenise, fold, stem) → [`features`] (word and
+//! character n-grams, TF-IDF) → [`classify`] (one-vs-rest linear SVMs,
+//! softmax calibration, out-of-scope threshold) → [`fields`] (custom values
+//! and synonyms, a CRF per task for values never listed, built-in types).
 
+pub mod classify;
+pub mod dataset;
+pub mod eval;
+pub mod features;
+pub mod fields;
+pub mod model;
+mod rng;
+mod sorted_map;
+pub mod text;
+pub mod training;
+
+pub use model::{
+    FieldMatch, MODEL_FORMAT_VERSION, Model, ModelError, Parse, ParseOptions, TaskScore,
+    TrainOptions, TrainProgress,
+};
+pub use text::Language;
+pub use training::{
+    Annotation, CustomFieldType, CustomValue, FieldData, Sample, TaskData, TrainingData,
+    TrainingError,
+};

@@ -1,0 +1,152 @@
+//! Task classification: features → linear SVMs → calibrated probabilities,
+//! with an out-of-scope decision.
+
+pub mod svm;
+
+use serde::{Deserialize, Serialize};
+
+use crate::features::{FeatureConfig, FeatureSpace, Grams, SparseRow};
+use crate::text::Language;
+use svm::{LinearModel, SvmConfig};
+
+/// Settings of the task classifier; the defaults were chosen on validation
+/// splits (see `bench/README.md`), never on test files.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ClassifierConfig {
+    pub features: FeatureConfig,
+    pub svm: SvmConfig,
+    /// Softmax temperature applied to SVM decision values.
+    pub temperature: f32,
+}
+
+impl Default for ClassifierConfig {
+    fn default() -> Self {
+        ClassifierConfig {
+            features: FeatureConfig::default(),
+            svm: SvmConfig::default(),
+            temperature: 0.15,
+        }
+    }
+}
+
+/// A trained task classifier. Class `i` is `labels[i]`; the out-of-scope
+/// class, when trained, is the last one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskClassifier {
+    pub labels: Vec<String>,
+    pub out_of_scope_class: Option<usize>,
+    space: FeatureSpace,
+    model: LinearModel,
+    temperature: f32,
+}
+
+impl TaskClassifier {
+    /// `examples[i]` is the n-grams of a training utterance of class `classes[i]`.
+    pub fn train(
+        config: &ClassifierConfig,
+        language: Language,
+        labels: Vec<String>,
+        out_of_scope_class: Option<usize>,
+        examples: &[Grams],
+        classes: &[usize],
+    ) -> TaskClassifier {
+        let space = FeatureSpace::fit(config.features, language, examples);
+        let rows: Vec<SparseRow> = examples.iter().map(|g| space.vectorize(g)).collect();
+        let model = svm::train(&rows, classes, labels.len(), space.dimension(), &config.svm);
+        TaskClassifier {
+            labels,
+            out_of_scope_class,
+            space,
+            model,
+            temperature: config.temperature,
+        }
+    }
+
+    pub fn feature_config(&self) -> FeatureConfig {
+        self.space.config
+    }
+
+    /// Probability of every class for one utterance (`allowed[i] == false`
+    /// removes class `i` from the distribution), and the evidence that the
+    /// utterance is any allowed task's at all.
+    pub fn classify(&self, grams: &Grams, allowed: Option<&[bool]>) -> Classified {
+        let (row, coverage) = self.space.vectorize_with_coverage(grams);
+        let mut probabilities = vec![0.0; self.labels.len()];
+        self.model.scores(&row, &mut probabilities);
+        let in_scope =
+            |c: &usize| allowed.is_none_or(|a| a[*c]) && Some(*c) != self.out_of_scope_class;
+        let best = |values: &[f32]| {
+            (0..values.len())
+                .filter(in_scope)
+                .map(|c| values[c])
+                .fold(f32::NEG_INFINITY, f32::max)
+        };
+        // Each one-vs-rest SVM scores how sure it is that the utterance is its
+        // task's. An empty utterance scores every task at its bias; what the
+        // words add on top of that is the evidence. With none, the utterance
+        // is out of scope, even without out-of-scope training data.
+        let evidence = best(&probabilities) - best(&self.model.bias);
+        softmax(&mut probabilities, self.temperature, allowed);
+        Classified {
+            probabilities,
+            evidence,
+            unfamiliar: coverage.is_unfamiliar(),
+        }
+    }
+}
+
+pub struct Classified {
+    pub probabilities: Vec<f32>,
+    /// How far the best allowed task's SVM score rises above the best score
+    /// an utterance without any known word would get.
+    pub evidence: f32,
+    /// The training vocabulary knows next to nothing of the utterance.
+    pub unfamiliar: bool,
+}
+
+/// Turns decision values into probabilities in place; disallowed classes get 0.
+fn softmax(scores: &mut [f32], temperature: f32, allowed: Option<&[bool]>) {
+    let is_allowed = |i: usize| allowed.is_none_or(|a| a[i]);
+    let max = (0..scores.len())
+        .filter(|&i| is_allowed(i))
+        .map(|i| scores[i])
+        .fold(f32::NEG_INFINITY, f32::max);
+    if max == f32::NEG_INFINITY {
+        scores.fill(0.0);
+        return;
+    }
+    let mut total = 0.0;
+    for (i, s) in scores.iter_mut().enumerate() {
+        *s = if is_allowed(i) {
+            ((*s - max) / temperature).exp()
+        } else {
+            0.0
+        };
+        total += *s;
+    }
+    for s in scores.iter_mut() {
+        *s /= total;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmax_sums_to_one_over_allowed_classes() {
+        let mut scores = vec![1.0, 0.5, -1.0];
+        softmax(&mut scores, 0.5, Some(&[false, true, true]));
+        assert_eq!(scores[0], 0.0);
+        assert!((scores[1] + scores[2] - 1.0).abs() < 1e-6);
+        assert!(scores[1] > scores[2]);
+    }
+
+    #[test]
+    fn softmax_with_nothing_allowed_is_all_zero() {
+        let mut scores = vec![1.0, 2.0];
+        softmax(&mut scores, 0.5, Some(&[false, false]));
+        assert_eq!(scores, [0.0, 0.0]);
+    }
+}

@@ -1,0 +1,353 @@
+//! Sparse text features for task classification.
+//!
+//! Two blocks, each TF-IDF weighted (sublinear term frequency) and L2
+//! normalised on its own, then concatenated:
+//! - words: folded word unigrams, their stems, and word bigrams (with sentence
+//!   boundary markers), so word order and inflection both count;
+//! - characters: 2- to 5-grams inside each word padded with spaces, which is
+//!   what makes the model tolerant of typos, unseen inflections and compounds.
+//!
+//! N-grams are identified by a 64-bit hash of their text, so extracting them
+//! allocates nothing; the vocabulary maps the hashes seen in training to
+//! dense column numbers.
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::text::{Language, Token, TokenKind};
+
+/// One sparse row: `(column, value)` pairs sorted by column, no duplicates.
+pub type SparseRow = Vec<(u32, f32)>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FeatureConfig {
+    /// Shortest and longest character n-gram.
+    pub char_ngrams: (usize, usize),
+    /// Relative weight of the character block against the word block.
+    pub char_weight: f32,
+    /// Add word bigrams to the word block.
+    pub word_bigrams: bool,
+    /// Add stems to the word block.
+    pub stems: bool,
+    /// Keep only n-grams that occur in at least this many training utterances.
+    pub min_df: u32,
+}
+
+impl Default for FeatureConfig {
+    fn default() -> Self {
+        FeatureConfig {
+            char_ngrams: (2, 5),
+            char_weight: 1.0,
+            word_bigrams: true,
+            stems: true,
+            min_df: 1,
+        }
+    }
+}
+
+const WORD_BLOCK: u64 = 0x9e37_79b9_7f4a_7c15;
+const STEM_BLOCK: u64 = 0xc2b2_ae3d_27d4_eb4f;
+const BIGRAM_BLOCK: u64 = 0x1656_67b1_9e37_79f9;
+const CHAR_BLOCK: u64 = 0x27d4_eb2f_1656_67c5;
+const BOUNDARY: &str = "\u{1}";
+
+/// The n-grams of one utterance, as hashes, per block (with repeats).
+#[derive(Debug, Default, Clone)]
+pub struct Grams {
+    pub words: Vec<u64>,
+    pub chars: Vec<u64>,
+}
+
+/// Extracts the n-gram hashes of a tokenised utterance; `stems` is aligned with `tokens`.
+pub fn grams(tokens: &[Token], stems: &[String], config: &FeatureConfig) -> Grams {
+    let mut grams = Grams::default();
+    let words: Vec<(&Token, &String)> = tokens
+        .iter()
+        .zip(stems)
+        .filter(|(t, _)| t.kind != TokenKind::Punct)
+        .collect();
+    for &(token, stem) in &words {
+        grams.words.push(hash_str(WORD_BLOCK, &token.norm));
+        if config.stems && *stem != token.norm {
+            grams.words.push(hash_str(STEM_BLOCK, stem));
+        }
+        if token.kind == TokenKind::Word {
+            char_grams(&token.norm, config.char_ngrams, &mut grams.chars);
+        }
+    }
+    // Question marks separate "I lost my card" from "did I lose my card?".
+    for token in tokens.iter().filter(|t| t.kind == TokenKind::Punct) {
+        grams.words.push(hash_str(WORD_BLOCK, &token.norm));
+    }
+    if config.word_bigrams {
+        let mut previous = BOUNDARY;
+        for token in words.iter().map(|(t, _)| t.norm.as_str()).chain([BOUNDARY]) {
+            grams.words.push(hash_pair(BIGRAM_BLOCK, previous, token));
+            previous = token;
+        }
+    }
+    grams
+}
+
+fn char_grams(word: &str, (min, max): (usize, usize), out: &mut Vec<u64>) {
+    let mut chars: Vec<char> = Vec::with_capacity(word.len() + 2);
+    chars.push(' ');
+    chars.extend(word.chars());
+    chars.push(' ');
+    for start in 0..chars.len() {
+        let mut hash = CHAR_BLOCK;
+        for (len, c) in chars[start..].iter().take(max).enumerate() {
+            hash = mix(hash, *c as u64);
+            if len + 1 >= min {
+                out.push(finish(hash));
+            }
+        }
+    }
+}
+
+fn hash_str(seed: u64, s: &str) -> u64 {
+    finish(s.bytes().fold(seed, |h, b| mix(h, b as u64)))
+}
+
+fn hash_pair(seed: u64, a: &str, b: &str) -> u64 {
+    let h = a.bytes().fold(seed, |h, b| mix(h, b as u64));
+    finish(b.bytes().fold(mix(h, 0xff), |h, b| mix(h, b as u64)))
+}
+
+#[inline]
+fn mix(h: u64, v: u64) -> u64 {
+    (h ^ v).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(23)
+}
+
+#[inline]
+fn finish(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h
+}
+
+/// The vocabulary and IDF weights learned from the training utterances.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FeatureSpace {
+    pub config: FeatureConfig,
+    pub language: Language,
+    #[serde(with = "crate::sorted_map")]
+    columns: FxHashMap<u64, u32>,
+    idf: Vec<f32>,
+    /// The IDF an n-gram seen once would have: what unknown n-grams weigh.
+    max_idf: f32,
+}
+
+impl FeatureSpace {
+    /// Builds the vocabulary from the training utterances' n-grams.
+    pub fn fit(config: FeatureConfig, language: Language, documents: &[Grams]) -> FeatureSpace {
+        let mut columns = FxHashMap::default();
+        let mut df: Vec<u32> = Vec::new();
+        let mut count_block = |grams: &dyn Fn(&Grams) -> &Vec<u64>| {
+            let mut seen = rustc_hash::FxHashSet::default();
+            for doc in documents {
+                seen.clear();
+                for &g in grams(doc) {
+                    if seen.insert(g) {
+                        let next = df.len() as u32;
+                        let column = *columns.entry(g).or_insert(next);
+                        if column == next {
+                            df.push(0);
+                        }
+                        df[column as usize] += 1;
+                    }
+                }
+            }
+        };
+        // Word columns come first, so a row built block by block stays sorted.
+        count_block(&|d| &d.words);
+        count_block(&|d| &d.chars);
+        // N-grams seen in fewer than `min_df` utterances are dropped: they
+        // teach little and cost training time. Renumber what stays.
+        let mut renumber = vec![u32::MAX; df.len()];
+        let mut kept = 0u32;
+        for (column, &d) in df.iter().enumerate() {
+            if d >= config.min_df {
+                renumber[column] = kept;
+                kept += 1;
+            }
+        }
+        columns.retain(|_, column| {
+            *column = renumber[*column as usize];
+            *column != u32::MAX
+        });
+        let n = documents.len() as f32;
+        let idf = df
+            .iter()
+            .filter(|&&d| d >= config.min_df)
+            .map(|&d| ((1.0 + n) / (1.0 + d as f32)).ln() + 1.0)
+            .collect();
+        FeatureSpace {
+            config,
+            language,
+            columns,
+            idf,
+            max_idf: ((1.0 + n) / 2.0).ln() + 1.0,
+        }
+    }
+
+    pub fn dimension(&self) -> usize {
+        self.idf.len()
+    }
+
+    /// The weighted sparse row of one utterance; n-grams never seen in training are dropped.
+    pub fn vectorize(&self, grams: &Grams) -> SparseRow {
+        self.vectorize_with_coverage(grams).0
+    }
+
+    /// The row and how familiar the utterance is (see [`Coverage`]).
+    pub fn vectorize_with_coverage(&self, grams: &Grams) -> (SparseRow, Coverage) {
+        let mut row = Vec::with_capacity(grams.words.len() + grams.chars.len());
+        let words = self.add_block(&grams.words, 1.0, &mut row);
+        let chars = self.add_block(&grams.chars, self.config.char_weight, &mut row);
+        let coverage = Coverage {
+            known_words: words,
+            known_chars: if grams.chars.is_empty() {
+                0.0
+            } else {
+                chars as f32 / grams.chars.len() as f32
+            },
+        };
+        (row, coverage)
+    }
+
+    /// Appends one block's TF-IDF values, normalised over *all* its n-grams.
+    ///
+    /// N-grams never seen in training get no column, but they still count in
+    /// the norm (weighted as the rarest known n-gram): an utterance made
+    /// mostly of unknown words then has a short vector and low scores for
+    /// every task, which is what lets gibberish fall out of scope instead of
+    /// being blown up to full length from its two familiar letter pairs.
+    /// Returns how many of the block's n-grams are known.
+    fn add_block(&self, grams: &[u64], weight: f32, row: &mut SparseRow) -> usize {
+        let start = row.len();
+        let mut unknown: Vec<u64> = Vec::new();
+        for g in grams {
+            match self.columns.get(g) {
+                Some(&column) => row.push((column, 1.0)),
+                None => unknown.push(*g),
+            }
+        }
+        row[start..].sort_unstable_by_key(|(c, _)| *c);
+        let mut unique = start;
+        for i in start..row.len() {
+            if unique > start && row[unique - 1].0 == row[i].0 {
+                row[unique - 1].1 += 1.0;
+            } else {
+                row[unique] = row[i];
+                unique += 1;
+            }
+        }
+        row.truncate(unique);
+        let known = grams.len() - unknown.len();
+        let mut norm = unknown_mass(&mut unknown, self.max_idf);
+        for (column, value) in &mut row[start..] {
+            *value = (1.0 + value.ln()) * self.idf[*column as usize];
+            norm += *value * *value;
+        }
+        if norm > 0.0 {
+            let scale = weight / norm.sqrt();
+            for (_, value) in &mut row[start..] {
+                *value *= scale;
+            }
+        }
+        known
+    }
+}
+
+/// How much of an utterance the training vocabulary knows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Coverage {
+    /// Known words, stems and word pairs (with repeats).
+    pub known_words: usize,
+    /// Share of the character n-grams that are known (0 when there are none).
+    pub known_chars: f32,
+}
+
+impl Coverage {
+    /// Nothing familiar: not one known word and mostly unknown letter
+    /// sequences (a typo such as `helo` keeps most of its letter pairs).
+    pub fn is_unfamiliar(&self) -> bool {
+        self.known_words == 0 && self.known_chars < 0.5
+    }
+}
+
+/// The squared TF-IDF mass of n-grams without a column.
+fn unknown_mass(unknown: &mut [u64], idf: f32) -> f32 {
+    unknown.sort_unstable();
+    let mut mass = 0.0;
+    for run in unknown.chunk_by(|a, b| a == b) {
+        let value = (1.0 + (run.len() as f32).ln()) * idf;
+        mass += value * value;
+    }
+    mass
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::tokenize;
+
+    fn grams_of(text: &str) -> Grams {
+        let tokens = tokenize(text, Language::English);
+        let stems = crate::text::Stemmer::new(Language::English).stems(&tokens);
+        grams(&tokens, &stems, &FeatureConfig::default())
+    }
+
+    #[test]
+    fn same_words_give_same_grams() {
+        let a = grams_of("Book a table");
+        let b = grams_of("book a TABLE");
+        assert_eq!(a.words, b.words);
+        assert_eq!(a.chars, b.chars);
+    }
+
+    #[test]
+    fn word_order_changes_bigrams_only() {
+        let a = grams_of("table book");
+        let b = grams_of("book table");
+        // Everything but the three bigrams (with the sentence boundaries).
+        let mut a_uni: Vec<u64> = a.words[..a.words.len() - 3].to_vec();
+        let mut b_uni: Vec<u64> = b.words[..b.words.len() - 3].to_vec();
+        a_uni.sort();
+        b_uni.sort();
+        assert_eq!(a_uni, b_uni);
+        assert_ne!(a.words, b.words);
+    }
+
+    #[test]
+    fn char_grams_count() {
+        let mut out = Vec::new();
+        // " cat " has 5 chars: 4 bigrams, 3 trigrams, 2 four-grams, 1 five-gram.
+        char_grams("cat", (2, 5), &mut out);
+        assert_eq!(out.len(), 10);
+    }
+
+    #[test]
+    fn vectors_are_normalised_per_block_and_drop_unknown_grams() {
+        let docs = vec![grams_of("book a table"), grams_of("play some music")];
+        let space = FeatureSpace::fit(FeatureConfig::default(), Language::English, &docs);
+        let row = space.vectorize(&grams_of("book a table"));
+        let norm: f32 = row.iter().map(|(_, v)| v * v).sum();
+        assert!(
+            (norm - 2.0).abs() < 1e-4,
+            "two blocks of norm 1, got {norm}"
+        );
+        assert!(row.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(space.vectorize(&grams_of("zzzz qqqq")).is_empty());
+        // Unknown words shorten the vector of the words that are known.
+        let half: f32 = space
+            .vectorize(&grams_of("book zzzz qqqq"))
+            .iter()
+            .map(|(_, v)| v * v)
+            .sum();
+        assert!(half < 1.0, "norm {half}");
+    }
+}

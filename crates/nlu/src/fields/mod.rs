@@ -1,0 +1,469 @@
+//! Field extraction for one task: built-in types parsed in-process, custom
+//! field types matched by value and synonym, and values never listed found
+//! by a sequence tagger learned from the task's tagged samples.
+
+pub mod crf;
+mod fill;
+pub mod gazetteer;
+pub mod tagger;
+
+pub(crate) use fill::fill_sample;
+
+use crate::rng::SplitMix;
+use crate::text::{Stemmer, tokenize};
+use tagger::{Annotations, FieldSpan, Tagger, TaggerConfig, TrainingSequence, Utterance};
+
+use otto_builtin_types::{self as builtin, BuiltinType};
+use serde::{Deserialize, Serialize};
+
+use crate::model::FieldMatch;
+use crate::text::{Language, Token};
+use crate::training::{TaskData, TrainingData};
+use gazetteer::Gazetteer;
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct FieldsConfig {
+    /// For fields the tagger did not find, report listed custom values and
+    /// built-in values found anywhere in the utterance (except listed values
+    /// the samples use as ordinary words).
+    pub values_anywhere: bool,
+    pub tagger: TaggerConfig,
+}
+
+impl Default for FieldsConfig {
+    fn default() -> Self {
+        FieldsConfig {
+            values_anywhere: true,
+            tagger: TaggerConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+enum FieldKind {
+    Builtin(#[serde(with = "builtin_by_name")] BuiltinType),
+    /// Index of the custom type in the assistant's gazetteer.
+    Custom(usize),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct FieldSpec {
+    name: String,
+    field_type: String,
+    kind: FieldKind,
+}
+
+/// Everything needed to find one task's fields.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FieldExtractor {
+    language: Language,
+    fields: Vec<FieldSpec>,
+    /// Which of the assistant's custom types this task's fields use.
+    wanted_types: Vec<bool>,
+    /// Learned from the task's samples; `None` when they tag no field.
+    tagger: Option<Tagger>,
+    config: FieldsConfig,
+}
+
+/// An utterance prepared for field extraction.
+pub struct Prepared<'a> {
+    pub text: &'a str,
+    pub tokens: &'a [Token],
+    pub stems: &'a [String],
+    pub reference: chrono::NaiveDateTime,
+}
+
+impl FieldExtractor {
+    pub fn train(
+        task: &TaskData,
+        data: &TrainingData,
+        gazetteer: &Gazetteer,
+        config: &FieldsConfig,
+        stemmer: &Stemmer,
+        seed: u64,
+    ) -> Self {
+        let mut wanted_types = vec![false; data.field_types.len()];
+        let fields: Vec<FieldSpec> = task
+            .fields
+            .iter()
+            .filter_map(|field| {
+                let kind = match BuiltinType::from_name(&field.field_type) {
+                    Some(b) => FieldKind::Builtin(b),
+                    None => {
+                        let index = gazetteer.type_index(&field.field_type)?;
+                        wanted_types[index] = true;
+                        FieldKind::Custom(index)
+                    }
+                };
+                Some(FieldSpec {
+                    name: field.name.clone(),
+                    field_type: field.field_type.clone(),
+                    kind,
+                })
+            })
+            .collect();
+        let mut extractor = FieldExtractor {
+            language: data.language,
+            fields,
+            wanted_types,
+            tagger: None,
+            config: *config,
+        };
+        extractor.tagger = extractor.train_tagger(task, data, gazetteer, stemmer, seed);
+        extractor
+    }
+
+    fn train_tagger(
+        &self,
+        task: &TaskData,
+        data: &TrainingData,
+        gazetteer: &Gazetteer,
+        stemmer: &Stemmer,
+        seed: u64,
+    ) -> Option<Tagger> {
+        let mut rng = SplitMix(seed);
+        let mut utterances = Vec::new();
+        for sample in &task.samples {
+            let filled = fill_sample(sample, task, data, false, &mut rng);
+            if filled.spans.is_empty() {
+                // Samples without fields still teach the tagger where values are not.
+                utterances.push((filled, Vec::new()));
+                continue;
+            }
+            let tokens = tokenize(&filled.text, self.language);
+            let spans = token_spans(&filled, &tokens, &task.fields, &self.fields);
+            utterances.push((filled, spans));
+        }
+        if utterances.iter().all(|(_, spans)| spans.is_empty()) {
+            return None;
+        }
+        let reference = chrono::NaiveDate::from_ymd_opt(2026, 1, 15)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .expect("a valid date");
+        let prepared: Vec<(Vec<Token>, Vec<String>, Annotations)> = utterances
+            .iter()
+            .map(|(filled, _)| {
+                let tokens = tokenize(&filled.text, self.language);
+                let stems = stemmer.stems(&tokens);
+                let prepared = Prepared {
+                    text: &filled.text,
+                    tokens: &tokens,
+                    stems: &stems,
+                    reference,
+                };
+                let annotations = Self::annotations(&self.candidates(&prepared, gazetteer));
+                (tokens, stems, annotations)
+            })
+            .collect();
+        let sequences: Vec<TrainingSequence> = utterances
+            .iter()
+            .zip(&prepared)
+            .map(
+                |((filled, spans), (tokens, stems, annotations))| TrainingSequence {
+                    utterance: Utterance {
+                        text: &filled.text,
+                        tokens,
+                        stems,
+                        annotations,
+                    },
+                    spans,
+                },
+            )
+            .collect();
+        let names = self.fields.iter().map(|f| f.name.clone()).collect();
+        Some(Tagger::train(names, &sequences, &self.config.tagger, seed))
+    }
+
+    /// Where listed values of the task's custom types and values of its
+    /// built-in types occur in the utterance.
+    fn candidates(&self, utterance: &Prepared, gazetteer: &Gazetteer) -> Vec<Candidate> {
+        let mut candidates: Vec<Candidate> = gazetteer
+            .find(utterance.tokens, utterance.stems, &self.wanted_types)
+            .into_iter()
+            .map(|m| Candidate {
+                kind: FieldKind::Custom(m.field_type),
+                first: m.first,
+                last: m.last,
+                value: gazetteer.canonical(m.value).to_string(),
+                edits: m.edits,
+                ordinary: m.ordinary,
+            })
+            .collect();
+        let context = builtin::Context {
+            reference: utterance.reference,
+            lang: builtin_lang(self.language),
+        };
+        for ty in self.builtin_types() {
+            for m in builtin::find(ty, utterance.text, &context) {
+                if let Some((first, last)) = byte_span_to_tokens(utterance.tokens, m.start, m.end) {
+                    candidates.push(Candidate {
+                        kind: FieldKind::Builtin(ty),
+                        first,
+                        last,
+                        value: m.value,
+                        edits: 0,
+                        ordinary: false,
+                    });
+                }
+            }
+        }
+        candidates
+    }
+
+    /// What the tagger is told about the utterance besides its words.
+    fn annotations(candidates: &[Candidate]) -> Annotations {
+        let mut annotations = Annotations::new();
+        for c in candidates {
+            match c.kind {
+                FieldKind::Custom(t) => {
+                    annotations.add_lexical(&format!("gaz:{t}"), c.first, c.last)
+                }
+                FieldKind::Builtin(ty) => annotations.add(ty.name(), c.first, c.last),
+            }
+        }
+        annotations
+    }
+
+    /// The built-in types of the task's fields, each once.
+    fn builtin_types(&self) -> Vec<BuiltinType> {
+        let mut types: Vec<BuiltinType> = Vec::new();
+        for field in &self.fields {
+            if let FieldKind::Builtin(ty) = field.kind
+                && !types.contains(&ty)
+            {
+                types.push(ty);
+            }
+        }
+        types
+    }
+
+    /// The fields found in an utterance: where the tagger puts them, then,
+    /// for fields it did not find, listed and built-in values wherever they
+    /// occur (a synonym or a typo of a listed value is found even in a
+    /// sentence unlike any sample).
+    pub fn extract(&self, utterance: &Prepared, gazetteer: &Gazetteer) -> Vec<FieldMatch> {
+        if self.fields.is_empty() {
+            return Vec::new();
+        }
+        let candidates = self.candidates(utterance, gazetteer);
+        let mut found: Vec<FieldMatch> = Vec::new();
+        if let Some(tagger) = &self.tagger {
+            let annotations = Self::annotations(&candidates);
+            let tagged = tagger.tag(&Utterance {
+                text: utterance.text,
+                tokens: utterance.tokens,
+                stems: utterance.stems,
+                annotations: &annotations,
+            });
+            for span in tagged {
+                let field = &self.fields[span.field];
+                let (value, first, last) =
+                    self.value_of(field, span, &candidates, utterance, gazetteer);
+                let (start, end) = (utterance.tokens[first].start, utterance.tokens[last].end);
+                push_unless_overlapping(&mut found, field, utterance.text, start, end, value);
+            }
+        }
+        if self.config.values_anywhere || self.tagger.is_none() {
+            self.add_candidates(&candidates, utterance, &mut found);
+        }
+        found.sort_by_key(|f| f.start);
+        found
+    }
+
+    /// The value of a tagged span and the tokens it covers. A built-in
+    /// value overlapping the span wins with its own bounds (the tagger may
+    /// tag `one` of `twenty-one`); otherwise the canonical custom value, the
+    /// built-in normal form, or the words as said (a value never listed).
+    fn value_of(
+        &self,
+        field: &FieldSpec,
+        span: FieldSpan,
+        candidates: &[Candidate],
+        utterance: &Prepared,
+        gazetteer: &Gazetteer,
+    ) -> (String, usize, usize) {
+        if let FieldKind::Builtin(ty) = field.kind
+            && let Some(c) = candidates.iter().find(|c| {
+                matches!(c.kind, FieldKind::Builtin(t) if t == ty)
+                    && c.first <= span.last
+                    && span.first <= c.last
+            })
+        {
+            return (c.value.clone(), c.first, c.last);
+        }
+        let (start, end) = (
+            utterance.tokens[span.first].start,
+            utterance.tokens[span.last].end,
+        );
+        let raw = &utterance.text[start..end];
+        let context = builtin::Context {
+            reference: utterance.reference,
+            lang: builtin_lang(self.language),
+        };
+        let value = match field.kind {
+            FieldKind::Custom(t) => gazetteer.resolve(t, raw).unwrap_or(raw).to_string(),
+            FieldKind::Builtin(ty) => {
+                builtin::parse_answer(ty, raw, &context).unwrap_or_else(|| raw.to_string())
+            }
+        };
+        (value, span.first, span.last)
+    }
+
+    /// Candidates for the fields not found yet, longest first, where no
+    /// field has claimed the words.
+    fn add_candidates(
+        &self,
+        candidates: &[Candidate],
+        utterance: &Prepared,
+        found: &mut Vec<FieldMatch>,
+    ) {
+        let mut order: Vec<&Candidate> = candidates.iter().filter(|c| !c.ordinary).collect();
+        order.sort_by_key(|c| (std::cmp::Reverse(c.last - c.first), c.edits, c.first));
+        for c in order {
+            let Some(field) = self
+                .fields
+                .iter()
+                .find(|f| f.kind == c.kind && !found.iter().any(|m| m.name == f.name))
+            else {
+                continue;
+            };
+            let (start, end) = (
+                utterance.tokens[c.first].start,
+                utterance.tokens[c.last].end,
+            );
+            push_unless_overlapping(found, field, utterance.text, start, end, c.value.clone());
+        }
+    }
+}
+
+/// A value found by a rule (a listed value or a built-in parser) at tokens `first..=last`.
+struct Candidate {
+    kind: FieldKind,
+    first: usize,
+    last: usize,
+    value: String,
+    edits: usize,
+    /// Words the samples also use outside fields: only the tagger may make
+    /// them a field.
+    ordinary: bool,
+}
+
+/// Teaches the gazetteer which listed values the samples use as ordinary
+/// words (outside their fields).
+pub(crate) fn learn_ordinary_words(
+    gazetteer: &mut Gazetteer,
+    data: &TrainingData,
+    stemmer: &Stemmer,
+    seed: u64,
+) {
+    let mut rng = SplitMix(seed);
+    for task in &data.tasks {
+        for sample in &task.samples {
+            let filled = fill_sample(sample, task, data, false, &mut rng);
+            let tokens = tokenize(&filled.text, data.language);
+            let stems = stemmer.stems(&tokens);
+            let spans: Vec<(usize, usize)> = filled
+                .spans
+                .iter()
+                .filter_map(|&(_, start, end)| byte_span_to_tokens(&tokens, start, end))
+                .collect();
+            gazetteer.learn_ordinary(&tokens, &stems, &spans);
+        }
+    }
+}
+
+/// The task field indexes of a filled sample's spans as token spans of the
+/// extractor's fields (fields of an unknown type were dropped from those).
+fn token_spans(
+    filled: &fill::Filled,
+    tokens: &[Token],
+    task_fields: &[crate::training::FieldData],
+    fields: &[FieldSpec],
+) -> Vec<FieldSpan> {
+    filled
+        .spans
+        .iter()
+        .filter_map(|&(task_field, start, end)| {
+            let name = &task_fields[task_field].name;
+            let field = fields.iter().position(|f| &f.name == name)?;
+            let (first, last) = byte_span_to_tokens(tokens, start, end)?;
+            Some(FieldSpan { field, first, last })
+        })
+        .collect()
+}
+
+/// The tokens inside bytes `start..end` (a token counts when it overlaps).
+fn byte_span_to_tokens(tokens: &[Token], start: usize, end: usize) -> Option<(usize, usize)> {
+    let first = tokens.iter().position(|t| t.end > start)?;
+    let last = tokens.iter().rposition(|t| t.start < end)?;
+    (first <= last).then_some((first, last))
+}
+
+/// Built-in types are stored in model files by their Autopilot name
+/// (`Twilio.NUMBER`), which never changes.
+mod builtin_by_name {
+    use otto_builtin_types::BuiltinType;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(ty: &BuiltinType, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(ty.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BuiltinType, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        BuiltinType::from_name(&name)
+            .ok_or_else(|| D::Error::custom(format!("unknown built-in type {name:?}")))
+    }
+}
+
+/// Adds a field match (given in bytes; stored in characters) unless it
+/// overlaps one already found: the first extractor to claim words keeps them.
+fn push_unless_overlapping(
+    found: &mut Vec<FieldMatch>,
+    field: &FieldSpec,
+    text: &str,
+    start: usize,
+    end: usize,
+    value: String,
+) {
+    let (char_start, char_end) = char_span(text, start, end);
+    if found
+        .iter()
+        .any(|f| f.start < char_end && char_start < f.end)
+    {
+        return;
+    }
+    found.push(FieldMatch {
+        name: field.name.clone(),
+        field_type: field.field_type.clone(),
+        raw: text[start..end].to_string(),
+        value,
+        start: char_start,
+        end: char_end,
+    });
+}
+
+/// Byte span → character span.
+pub(crate) fn char_span(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let char_start = text[..start].chars().count();
+    (char_start, char_start + text[start..end].chars().count())
+}
+
+/// One stem per token (other tokens keep their folded form), aligned with `tokens`.
+pub(crate) fn stems_of(tokens: &[Token], language: Language) -> Vec<String> {
+    crate::text::Stemmer::new(language).stems(tokens)
+}
+
+pub(crate) fn builtin_lang(language: Language) -> builtin::Lang {
+    match language {
+        Language::English => builtin::Lang::En,
+        Language::Spanish => builtin::Lang::Es,
+        Language::French => builtin::Lang::Fr,
+        Language::German => builtin::Lang::De,
+        Language::Italian => builtin::Lang::It,
+        Language::Portuguese => builtin::Lang::Pt,
+    }
+}

@@ -1,0 +1,429 @@
+//! The trained artefact: training, parsing and the versioned file format.
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::classify::{ClassifierConfig, TaskClassifier};
+use crate::features::{self, Grams};
+use crate::fields::gazetteer::Gazetteer;
+use crate::fields::{FieldExtractor, FieldsConfig, Prepared, fill_sample, learn_ordinary_words};
+use crate::rng::SplitMix;
+use crate::text::{Language, Stemmer, Token, tokenize};
+use crate::training::{TrainingData, TrainingError};
+
+/// Bumped whenever the serialised layout or the meaning of a stored model
+/// changes (including the stemmer version: stems can change between releases).
+pub const MODEL_FORMAT_VERSION: u32 = 1;
+const MAGIC: &[u8; 8] = b"OTTONLU\0";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct TrainOptions {
+    pub classifier: ClassifierConfig,
+    pub fields: FieldsConfig,
+    /// Seed of every random choice in training (which values fill the tags of
+    /// samples): the same data and seed give the same model, byte for byte.
+    pub seed: u64,
+    /// The out-of-scope threshold: when the words of an utterance raise no
+    /// allowed task's one-vs-rest SVM score at least this much above what an
+    /// empty utterance scores, it is out of scope and the assistant's
+    /// fallback runs. SVM scores are margins (a rise of 1 goes from unsure
+    /// to sure), so one value suits assistants of any size.
+    pub threshold: f32,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            classifier: ClassifierConfig::default(),
+            fields: FieldsConfig::default(),
+            seed: 7,
+            threshold: DEFAULT_THRESHOLD,
+        }
+    }
+}
+
+/// Where training is, for progress bars.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TrainProgress {
+    Preparing,
+    Classifier,
+    /// `done` of `total` tasks' field extractors trained.
+    Fields {
+        done: usize,
+        total: usize,
+    },
+    Done,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("the training data has {} problem(s): {}", .0.len(), join(.0))]
+    InvalidTrainingData(Vec<TrainingError>),
+    #[error("not an otto NLU model file (bad magic bytes)")]
+    NotAModel,
+    #[error(
+        "model format version {found} is not supported by this otto (it reads version {MODEL_FORMAT_VERSION}); retrain the assistant"
+    )]
+    UnsupportedVersion { found: u32 },
+    #[error("the model file is damaged: {0}")]
+    Corrupt(String),
+}
+
+fn join(errors: &[TrainingError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A trained NLU model for one assistant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Model {
+    language: Language,
+    stemmer: Stemmer,
+    tasks: Vec<String>,
+    classifier: Option<TaskClassifier>,
+    /// Folded training utterances that belong to exactly one task: answered
+    /// without the classifier, with full confidence.
+    #[serde(with = "crate::sorted_map")]
+    exact: FxHashMap<String, u32>,
+    threshold: f32,
+    /// The values of every custom field type of the assistant.
+    gazetteer: Gazetteer,
+    fields: Vec<FieldExtractor>,
+}
+
+/// What to parse against.
+#[derive(Debug, Clone)]
+pub struct ParseOptions<'a> {
+    /// Only these tasks may win (`listen.tasks`, the Query `Tasks` parameter).
+    pub tasks: Option<&'a [String]>,
+    /// The user's local "now", for relative dates ("next Friday").
+    pub reference: chrono::NaiveDateTime,
+}
+
+impl Default for ParseOptions<'_> {
+    fn default() -> Self {
+        ParseOptions {
+            tasks: None,
+            reference: chrono::Utc::now().naive_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskScore {
+    pub task: String,
+    pub probability: f32,
+}
+
+/// A field found in an utterance. Offsets count characters (Unicode scalar
+/// values), not bytes, as the data sets and Autopilot's users do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldMatch {
+    pub name: String,
+    pub field_type: String,
+    /// The words as the user wrote them.
+    pub raw: String,
+    /// The normalised value: the canonical custom value, or the built-in
+    /// type's normal form (`21`, `2026-12-04`, `15:00`, `Yes`).
+    pub value: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Parse {
+    /// The chosen task, or `None` when the utterance is out of scope (fallback).
+    pub task: Option<String>,
+    /// Autopilot's `CurrentTaskConfidence`: `(p1 - p2) / p1` of the two best tasks.
+    pub confidence: f32,
+    /// Autopilot's `NextBestTask`: the runner-up.
+    pub next_best_task: Option<String>,
+    /// How sure the model is that the utterance is any task's at all: how
+    /// far its words raise the best task's SVM margin above an empty
+    /// utterance's (0: no evidence; 1 or more: strong evidence). Below the
+    /// model's threshold the utterance is out of scope.
+    pub score: f32,
+    /// The most probable tasks (at most [`RANKING_LENGTH`]), most probable first.
+    pub ranking: Vec<TaskScore>,
+    pub fields: Vec<FieldMatch>,
+}
+
+impl Model {
+    /// Trains a model; deterministic for the same data and options.
+    pub fn train(
+        data: &TrainingData,
+        options: &TrainOptions,
+        progress: &mut dyn FnMut(TrainProgress),
+    ) -> Result<Model, ModelError> {
+        data.validate().map_err(ModelError::InvalidTrainingData)?;
+        progress(TrainProgress::Preparing);
+        let language = data.language;
+        let mut stemmer = Stemmer::new(language);
+        let mut rng = SplitMix(options.seed);
+        let tasks: Vec<String> = data.tasks.iter().map(|t| t.name.clone()).collect();
+        let oos_class = (!data.out_of_scope.is_empty()).then_some(tasks.len());
+
+        let mut examples = Vec::new();
+        let mut classes = Vec::new();
+        let mut exact: FxHashMap<String, u32> = FxHashMap::default();
+        let mut ambiguous = rustc_hash::FxHashSet::default();
+        let mut add = |text: &str, class: usize, examples: &mut Vec<Grams>| {
+            let tokens = tokenize(text, language);
+            stemmer.learn(&tokens);
+            let stems = stemmer.stems(&tokens);
+            examples.push(features::grams(
+                &tokens,
+                &stems,
+                &options.classifier.features,
+            ));
+            classes.push(class);
+            let key = exact_key(&tokens);
+            if exact.get(&key).is_some_and(|&c| c as usize != class) {
+                ambiguous.insert(key.clone());
+            }
+            exact.insert(key, class as u32);
+        };
+        for (class, task) in data.tasks.iter().enumerate() {
+            for sample in &task.samples {
+                let filled = fill_sample(sample, task, data, false, &mut rng);
+                add(&filled.text, class, &mut examples);
+            }
+        }
+        if let Some(oos) = oos_class {
+            for text in &data.out_of_scope {
+                add(text, oos, &mut examples);
+            }
+        }
+        exact.retain(|k, c| !ambiguous.contains(k) && Some(*c as usize) != oos_class);
+
+        progress(TrainProgress::Classifier);
+        let mut labels = tasks.clone();
+        if oos_class.is_some() {
+            labels.push(OUT_OF_SCOPE.to_string());
+        }
+        let classifier = (labels.len() >= 2 && !examples.is_empty()).then(|| {
+            TaskClassifier::train(
+                &options.classifier,
+                language,
+                labels,
+                oos_class,
+                &examples,
+                &classes,
+            )
+        });
+
+        let mut gazetteer = Gazetteer::new(&data.field_types, language);
+        learn_ordinary_words(&mut gazetteer, data, &stemmer, options.seed);
+        let total = data.tasks.len();
+        let mut fields = Vec::with_capacity(total);
+        for (done, task) in data.tasks.iter().enumerate() {
+            fields.push(FieldExtractor::train(
+                task,
+                data,
+                &gazetteer,
+                &options.fields,
+                &stemmer,
+                options.seed ^ done as u64,
+            ));
+            progress(TrainProgress::Fields {
+                done: done + 1,
+                total,
+            });
+        }
+        let threshold = options.threshold;
+        progress(TrainProgress::Done);
+        Ok(Model {
+            language,
+            stemmer,
+            tasks,
+            classifier,
+            exact,
+            threshold,
+            gazetteer,
+            fields,
+        })
+    }
+
+    pub fn tasks(&self) -> &[String] {
+        &self.tasks
+    }
+
+    pub fn language(&self) -> Language {
+        self.language
+    }
+
+    /// The SVM score under which the utterance is out of scope.
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    pub fn set_threshold(&mut self, threshold: f32) {
+        self.threshold = threshold;
+    }
+
+    /// Classifies one utterance and extracts the chosen task's fields.
+    pub fn parse(&self, text: &str, options: &ParseOptions) -> Parse {
+        let tokens = tokenize(text, self.language);
+        let stems = self.stemmer.stems(&tokens);
+        let allowed = options.tasks.map(|names| self.allowed_classes(names));
+        let (probabilities, score) = self.probabilities(&tokens, &stems, allowed.as_deref());
+        let order = self.most_probable(&probabilities);
+        let oos_won = order.first().is_some_and(|&c| c >= self.tasks.len());
+        let ranking: Vec<TaskScore> = order
+            .iter()
+            .filter(|&&c| c < self.tasks.len())
+            .take(RANKING_LENGTH)
+            .map(|&c| TaskScore {
+                task: self.tasks[c].clone(),
+                probability: probabilities[c],
+            })
+            .collect();
+        let (p1, p2) = (
+            ranking.first().map_or(0.0, |s| s.probability),
+            ranking.get(1).map_or(0.0, |s| s.probability),
+        );
+        let winner = ranking
+            .first()
+            .filter(|_| score >= self.threshold && !oos_won)
+            .map(|s| s.task.clone());
+        let fields = match &winner {
+            Some(task) => {
+                let index = self.tasks.iter().position(|t| t == task).unwrap_or(0);
+                let prepared = Prepared {
+                    text,
+                    tokens: &tokens,
+                    stems: &stems,
+                    reference: options.reference,
+                };
+                self.fields[index].extract(&prepared, &self.gazetteer)
+            }
+            None => Vec::new(),
+        };
+        Parse {
+            confidence: if p1 > 0.0 { (p1 - p2) / p1 } else { 0.0 },
+            next_best_task: ranking.get(1).map(|s| s.task.clone()),
+            task: winner,
+            score,
+            ranking,
+            fields,
+        }
+    }
+
+    fn allowed_classes(&self, names: &[String]) -> Vec<bool> {
+        let mut allowed: Vec<bool> = self.tasks.iter().map(|t| names.contains(t)).collect();
+        if self
+            .classifier
+            .as_ref()
+            .is_some_and(|c| c.out_of_scope_class.is_some())
+        {
+            allowed.push(true);
+        }
+        allowed
+    }
+
+    /// Probability per class (tasks, then the out-of-scope class if
+    /// trained), and the best allowed task's SVM score.
+    fn probabilities(
+        &self,
+        tokens: &[Token],
+        stems: &[String],
+        allowed: Option<&[bool]>,
+    ) -> (Vec<f32>, f32) {
+        let is_allowed = |class: usize| allowed.is_none_or(|a| a[class]);
+        if let Some(&class) = self.exact.get(&exact_key(tokens))
+            && is_allowed(class as usize)
+        {
+            let mut p = vec![0.0; allowed.map_or(self.tasks.len(), |a| a.len())];
+            p[class as usize] = 1.0;
+            return (p, SURE);
+        }
+        match &self.classifier {
+            Some(classifier) => {
+                let grams = features::grams(tokens, stems, &classifier.feature_config());
+                let classified = classifier.classify(&grams, allowed);
+                // Unfamiliar text has no evidence, whatever its scores say.
+                let evidence = if classified.unfamiliar {
+                    NO_EVIDENCE
+                } else {
+                    classified.evidence
+                };
+                (classified.probabilities, evidence)
+            }
+            // One task and nothing to tell it from: it always wins.
+            None => {
+                let p = (0..self.tasks.len())
+                    .map(|c| if is_allowed(c) { 1.0 } else { 0.0 })
+                    .collect();
+                (p, SURE)
+            }
+        }
+    }
+
+    /// Classes with a probability, most probable first; only the head of the
+    /// list is sorted (a parse reports at most [`RANKING_LENGTH`] tasks).
+    fn most_probable(&self, probabilities: &[f32]) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..probabilities.len())
+            .filter(|&c| probabilities[c] > 0.0)
+            .collect();
+        let by_probability = |a: &usize, b: &usize| probabilities[*b].total_cmp(&probabilities[*a]);
+        // One more than reported: the out-of-scope class may be among them.
+        let head = RANKING_LENGTH + 1;
+        if order.len() > head {
+            order.select_nth_unstable_by(head, by_probability);
+            order.truncate(head);
+        }
+        order.sort_by(by_probability);
+        order
+    }
+
+    /// The model as bytes: magic, format version, then the postcard payload.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&MODEL_FORMAT_VERSION.to_le_bytes());
+        out.extend(postcard::to_stdvec(self).expect("a model always serialises"));
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model, ModelError> {
+        if bytes.len() < 12 || &bytes[..8] != MAGIC {
+            return Err(ModelError::NotAModel);
+        }
+        let found = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if found != MODEL_FORMAT_VERSION {
+            return Err(ModelError::UnsupportedVersion { found });
+        }
+        postcard::from_bytes(&bytes[12..]).map_err(|e| ModelError::Corrupt(e.to_string()))
+    }
+}
+
+/// The score of an utterance the vocabulary knows nothing of.
+const NO_EVIDENCE: f32 = -10.0;
+
+/// The score of an utterance that is a training sample: sure.
+const SURE: f32 = 2.0;
+
+/// Name of the out-of-scope class inside the classifier; never reported as a task.
+const OUT_OF_SCOPE: &str = "\u{0}out-of-scope";
+
+/// How many tasks a parse ranks.
+pub const RANKING_LENGTH: usize = 10;
+
+/// Chosen on validation splits with whole intents held out as pseudo
+/// out-of-scope utterances (see `bench/README.md`).
+const DEFAULT_THRESHOLD: f32 = -0.5;
+
+/// Utterances that differ only in case, accents, spacing and punctuation share a key.
+fn exact_key(tokens: &[Token]) -> String {
+    let mut key = String::new();
+    for token in tokens.iter().filter(|t| t.is_word_like()) {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.push_str(&token.norm);
+    }
+    key
+}

@@ -1,0 +1,3 @@
+pub mod nlu;
+mod progress;
+pub mod train;
