@@ -20,6 +20,8 @@ struct Currencies {
     symbols: Vec<(&'static str, u16)>,
     /// Lowercase code → row.
     codes: FnvMap<String, u16>,
+    /// First characters of the symbols: most tokens start with none of them.
+    symbol_starts: Vec<char>,
 }
 
 static CURRENCIES: LazyLock<Currencies> = LazyLock::new(|| {
@@ -35,11 +37,18 @@ static CURRENCIES: LazyLock<Currencies> = LazyLock::new(|| {
         codes.insert(row.fields[0].to_ascii_lowercase(), n as u16);
     }
     symbols.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
+    let mut symbol_starts: Vec<char> = symbols
+        .iter()
+        .filter_map(|(s, _)| s.chars().next())
+        .collect();
+    symbol_starts.sort_unstable();
+    symbol_starts.dedup();
     Currencies {
         rows,
         names,
         symbols,
         codes,
+        symbol_starts,
     }
 });
 
@@ -73,6 +82,10 @@ fn code_of(row: u16) -> &'static str {
 fn symbol_at(toks: &Toks, i: usize) -> Option<(u16, usize, bool)> {
     let t = toks.toks.get(i)?;
     let rest = &toks.text[t.start..];
+    let first = rest.chars().next()?;
+    if CURRENCIES.symbol_starts.binary_search(&first).is_err() {
+        return None;
+    }
     for &(sym, row) in &CURRENCIES.symbols {
         if !rest.starts_with(sym) {
             continue;
