@@ -45,6 +45,16 @@ fn glued_group(toks: &Toks, i: usize) -> Option<(String, bool, bool, usize)> {
     Some((value, letter, digit, j))
 }
 
+/// Digits followed by a unit or an ordinal suffix: "5th", "3pm", "15h", "10kg".
+fn number_with_unit(toks: &Toks, i: usize, end: usize) -> bool {
+    const UNITS: &[&str] = &[
+        "st", "nd", "rd", "th", "am", "pm", "h", "hr", "hrs", "min", "mins", "s", "sec", "k", "m",
+        "km", "cm", "mm", "kg", "g", "mg", "lb", "lbs", "oz", "ml", "l", "gb", "mb", "kb", "tb",
+        "px", "er", "e", "eme", "o", "a", "x", "uhr", "d", "y", "yr", "yrs", "mo",
+    ];
+    end == i + 2 && toks.is_num(i) && UNITS.contains(&toks.norm(i + 1))
+}
+
 /// One spoken character at token `i`: a single letter or digit, a digit word, a NATO word,
 /// "B as in boy". (value, is digit, token past it)
 fn spoken_char(toks: &Toks, i: usize, lang: Lang) -> Option<(char, bool, usize)> {
@@ -94,9 +104,20 @@ fn spoken_char(toks: &Toks, i: usize, lang: Lang) -> Option<(char, bool, usize)>
 /// ("AB-123", then any spelled characters after it) and a spelled one ("b as in boy").
 pub(crate) fn code_at(toks: &Toks, i: usize, lang: Lang, mode: Mode) -> Option<(String, usize)> {
     let typed = glued_group(toks, i).and_then(|(value, letter, digit, end)| {
-        // Typed codes need a digit and a letter to stand out from words and numbers.
-        if mode == Mode::Find && !(letter && digit) {
+        // Typed codes need a digit and a letter to stand out from words and numbers, and
+        // are not a number with a unit ("5th", "3pm", "10kg").
+        if mode == Mode::Find && (!(letter && digit) || number_with_unit(toks, i, end)) {
             return None;
+        }
+        // In an answer a word alone is a code only when it is the whole answer or in
+        // capitals ("ABCDE", not "people").
+        if mode == Mode::Answer && !digit && end == i + 1 {
+            let words = (0..toks.len())
+                .filter(|&k| toks.kind(k) != Some(Kind::Punct))
+                .count();
+            if words > 1 && !toks.toks[i].upper {
+                return None;
+            }
         }
         let (more, end2) = spoken_run(toks, end, lang);
         Some(if more.is_empty() || mode == Mode::Find {

@@ -149,7 +149,12 @@ pub(crate) fn parse(ty: BuiltinType, text: &str, ctx: &Context) -> Option<String
                     best = Some((code, end));
                 }
             }
+            // One spelled letter out of a sentence ("I'm not sure" → "I") is no code.
+            let words = (0..value.len())
+                .filter(|&k| value.kind(k) != Some(Kind::Punct))
+                .count();
             best.map(|(code, _)| code)
+                .filter(|code| code.len() >= 2 || words <= 2)
         }
         FirstName => {
             let after = Toks::new(rest(&toks, names::strip_cue(&toks)));

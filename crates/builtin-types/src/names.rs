@@ -560,10 +560,38 @@ static LAST_CUE_INDEX: LazyLock<Phrases<()>> = LazyLock::new(|| {
 fn name_word(toks: &Toks, i: usize) -> bool {
     toks.kind(i) == Some(Kind::Word)
         && (toks.norm(i).chars().count() >= 2
-            || (toks.is_punct(i + 1, '\'')
+            || (matches!(toks.norm(i), "o" | "d" | "l")
+                && toks.is_punct(i + 1, '\'')
                 && toks.glued(i + 1)
                 && toks.glued(i + 2)
                 && toks.is_word(i + 2)))
+}
+
+/// Words that are never a name in an answer: pronouns, verbs and particles of speech.
+const FUNCTION_WORDS: &[&str] = &[
+    "i", "you", "he", "she", "it", "we", "they", "me", "him", "her", "us", "them", "my", "your",
+    "his", "its", "our", "their", "a", "an", "the", "this", "that", "these", "those", "is", "are",
+    "was", "were", "be", "been", "am", "do", "does", "did", "not", "dont", "can", "could", "would",
+    "should", "will", "shall", "may", "might", "must", "have", "has", "had", "what", "who", "whom",
+    "whose", "which", "when", "where", "why", "how", "yes", "no", "ok", "okay", "sure", "maybe",
+    "please", "thanks", "thank", "hello", "hi", "hey", "bye", "and", "or", "but", "if", "then",
+    "so", "to", "of", "in", "on", "at", "for", "from", "with", "about", "by", "as", "sorry", "idk",
+    "know", "sure", "later", "nothing", "none", "nobody", "want", "need", "like", "just", "call",
+    "name", "first", "last", "surname", "again", "el", "la", "los", "las", "un", "una", "yo", "tu",
+    "que", "como", "por", "para", "con", "sin", "pero", "se", "lo", "le", "les", "mi", "su", "es",
+    "soy", "no", "nombre", "llamo", "je", "tu", "il", "elle", "nous", "vous", "ils", "c'est",
+    "est", "suis", "pas", "ne", "moi", "mon", "ma", "nom", "et", "ou", "du", "des", "ich", "du",
+    "er", "sie", "es", "wir", "ihr", "bin", "ist", "nicht", "kein", "mein", "name", "und", "oder",
+    "der", "die", "das", "ein", "eine", "io", "lui", "lei", "noi", "voi", "loro", "sono", "non",
+    "mio", "il", "lo", "gli", "e", "eu", "ele", "ela", "nos", "voce", "sou", "nao", "meu", "minha",
+    "o", "os", "as",
+];
+
+static FUNCTION: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| FUNCTION_WORDS.iter().copied().collect());
+
+fn is_function_word(w: &str) -> bool {
+    FUNCTION.contains(w)
 }
 
 /// A name at token `i`, with hyphenated parts ("Jean-Pierre"): token past it.
@@ -693,9 +721,12 @@ pub(crate) fn find_first(toks: &Toks, lang: Lang, mode: Mode, out: &mut Vec<Cand
         let after_title = i > 0 && toks.is_any(i - 1, TITLES)
             || (i > 1 && toks.is_punct(i - 1, '.') && toks.is_any(i - 2, TITLES));
         let place = i > 0 && places::is_place_at(toks, i);
+        // "May 5th", "June 2027": a month, not a name.
+        let dated = toks.is_num(i + 1) || (i > 0 && toks.is_num(i - 1));
         if known
             && !after_title
             && !place
+            && !dated
             && (plausible(toks, i, true, false, false) || mode == Mode::Answer)
         {
             let end = name_end(toks, i);
@@ -765,8 +796,17 @@ pub(crate) fn find_last(toks: &Toks, lang: Lang, mode: Mode, out: &mut Vec<Cand>
 
 /// The given name of a whole answer: its first name-like word ("john smith" → "John").
 pub(crate) fn first_answer(toks: &Toks) -> Option<String> {
-    let i = (0..toks.len()).find(|&i| toks.kind(i) != Some(Kind::Punct))?;
-    if toks.is_any(i, TITLES) || !name_word(toks, i) || crate::yes_no_word(toks.norm(i)) {
+    let words: Vec<usize> = (0..toks.len())
+        .filter(|&i| toks.kind(i) != Some(Kind::Punct))
+        .collect();
+    let &i = words.first()?;
+    let w = toks.norm(i);
+    if toks.is_any(i, TITLES) || !name_word(toks, i) || crate::yes_no_word(w) || is_function_word(w)
+    {
+        return None;
+    }
+    // A sentence is not a name unless it starts with a known one.
+    if words.len() > 3 && !is_first(w) {
         return None;
     }
     let end = name_end(toks, i);
@@ -780,9 +820,10 @@ pub(crate) fn last_answer(toks: &Toks) -> Option<String> {
         .filter(|&i| toks.kind(i) != Some(Kind::Punct))
         .collect();
     let &first = words.first()?;
+    let particle = |i: usize| toks.is_any(i, PARTICLES);
     if words
         .iter()
-        .any(|&i| !name_word(toks, i) && !toks.is_any(i, PARTICLES))
+        .any(|&i| !particle(i) && (!name_word(toks, i) || is_function_word(toks.norm(i))))
     {
         return None;
     }

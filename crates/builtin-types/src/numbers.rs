@@ -899,8 +899,19 @@ pub(crate) fn find(toks: &Toks, lang: Lang, out: &mut Vec<crate::Cand>) {
     }
 }
 
-/// Digits glued to letters are codes, ordinals or times ("AB123", "5th", "3pm"), not numbers.
-fn part_of_code(toks: &Toks, first: usize, end: usize) -> bool {
+/// Digits glued to letters are codes, ordinals or times ("AB123", "5th", "3pm"), not
+/// numbers; nor are the parts of a clock time ("7:30").
+pub(crate) fn part_of_code(toks: &Toks, first: usize, end: usize) -> bool {
+    let clock_after =
+        toks.is_punct(end, ':') && toks.glued(end) && toks.is_num(end + 1) && toks.glued(end + 1);
+    let clock_before = first > 1
+        && toks.is_punct(first - 1, ':')
+        && toks.glued(first)
+        && toks.glued(first - 1)
+        && toks.is_num(first - 2);
+    if clock_after || clock_before {
+        return true;
+    }
     let first_num = (first..end).find(|&k| toks.is_num(k));
     let Some(first_num) = first_num else {
         return false;

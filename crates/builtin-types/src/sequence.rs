@@ -72,7 +72,8 @@ pub(crate) fn find(toks: &Toks, lang: Lang, mode: Mode, out: &mut Vec<Cand>) {
         // Digits glued to letters are codes ("AB123"), not sequences.
         let glued_to_word = i > 0 && toks.glued(i) && toks.is_word(i - 1);
         if !glued_to_word && let Some((digits, units, typed, end)) = run_at(toks, i, lang) {
-            let code = toks.glued(end) && toks.is_word(end) && toks.is_num(end - 1);
+            let code = (toks.glued(end) && toks.is_word(end) && toks.is_num(end - 1))
+                || crate::numbers::part_of_code(toks, i, end);
             if !code && (typed || units >= 2 || mode == Mode::Answer) {
                 out.push(Cand::new(i, end, digits));
                 i = end;

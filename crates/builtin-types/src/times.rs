@@ -565,11 +565,16 @@ fn time_expr(toks: &Toks, j: usize, lang: Lang, cued: bool) -> Option<(u32, u32,
 }
 
 pub(crate) fn find(toks: &Toks, lang: Lang, mode: Mode, out: &mut Vec<Cand>) {
+    // A bare number is an hour after a cue, or as a short answer ("7", "at 7 please").
+    let short = (0..toks.len())
+        .filter(|&k| toks.is_word(k) || toks.is_num(k))
+        .count()
+        <= 3;
     let mut i = 0;
     while i < toks.len() {
         let cue = cue_at(toks, i, lang);
         let start = cue.unwrap_or(i);
-        let cued = cue.is_some() || mode == Mode::Answer;
+        let cued = cue.is_some() || (mode == Mode::Answer && short);
         if let Some((h, m, end)) = time_expr(toks, start, lang, cued) {
             out.push(Cand::new(start, end, clock(h, m)));
             i = end;
