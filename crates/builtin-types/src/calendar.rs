@@ -38,16 +38,16 @@ pub(crate) const MONTH_NAMES: [&str; 12] = [
 ];
 
 /// Per language, per weekday from Monday: names; a leading `~` marks a name that is also a
-/// common word.
+/// common word, here or in another language ("mon" is French for "my", "sept" for seven).
 const WEEKDAYS: [(Lang, [&[&str]; 7]); 6] = [
     (
         Lang::En,
         [
-            &["monday", "mondays", "mon"],
-            &["tuesday", "tuesdays", "tue", "tues"],
-            &["wednesday", "wednesdays", "~wed", "weds"],
-            &["thursday", "thursdays", "thu", "thur", "thurs"],
-            &["friday", "fridays", "fri"],
+            &["monday", "mondays", "~mon"],
+            &["tuesday", "tuesdays", "~tue", "~tues"],
+            &["wednesday", "wednesdays", "~wed", "~weds"],
+            &["thursday", "thursdays", "~thu", "~thur", "~thurs"],
+            &["friday", "fridays", "~fri"],
             &["saturday", "saturdays", "~sat"],
             &["sunday", "sundays", "~sun"],
         ],
@@ -118,18 +118,18 @@ const MONTHS: [(Lang, [&[&str]; 12]); 6] = [
     (
         Lang::En,
         [
-            &["january", "jan"],
-            &["february", "feb"],
+            &["january", "~jan"],
+            &["february", "~feb"],
             &["march", "~mar"],
-            &["april", "apr"],
+            &["april", "~apr"],
             &["~may"],
-            &["june", "jun"],
-            &["july", "jul"],
-            &["august", "aug"],
-            &["september", "sep", "sept"],
-            &["october", "oct"],
-            &["november", "nov"],
-            &["december", "dec"],
+            &["june", "~jun"],
+            &["july", "~jul"],
+            &["august", "~aug"],
+            &["september", "~sep", "~sept"],
+            &["october", "~oct"],
+            &["november", "~nov"],
+            &["december", "~dec"],
         ],
     ),
     (
@@ -255,6 +255,7 @@ fn cued(toks: &Toks, i: usize, end: usize, ambiguous: bool, mode: Mode) -> bool 
     (t.cap && toks.case_informative() && i > 0)
         || (i > 0 && toks.is_any(i - 1, CUES))
         || toks.is_num(end)
+        || (toks.is_punct(end, '.') && toks.is_num(end + 1))
         || (i > 0 && toks.is_num(i - 1))
 }
 

@@ -625,24 +625,29 @@ fn ordinal_word_at(toks: &Toks, i: usize, lang: Lang) -> Option<(u32, usize)> {
     }
 }
 
-/// "ersten" 1, "dritte" 3, "siebten" 7, "zwanzigsten" 20, "einunddreißigsten" 31.
+/// "ersten" 1, "dritte" 3, "siebten" 7, "zwanzigsten" 20, "einunddreißigsten" 31: a stem
+/// and "-te"/"-ste" plus an ending; "erst", "dritt", "siebt", "acht" take the ending alone.
 fn german_ordinal(w: &str) -> Option<u32> {
-    const SUFFIXES: &[&str] = &[
-        "sten", "ster", "stes", "stem", "ste", "ten", "ter", "tes", "tem", "te", "en", "e",
-    ];
-    for suffix in SUFFIXES {
-        let Some(stem) = w.strip_suffix(suffix) else {
+    const ENDINGS: &[&str] = &["n", "r", "s", "m", ""];
+    for ending in ENDINGS {
+        let Some(base) = w.strip_suffix(ending) else {
             continue;
         };
-        let d = match stem {
+        let Some(base) = base.strip_suffix('e') else {
+            continue;
+        };
+        let d = match base {
             "erst" => 1,
             "dritt" => 3,
             "siebt" => 7,
             "acht" => 8,
-            _ => match numbers::words_at(&Toks::new(stem), 0, Lang::De) {
-                Some((v, 1)) => v as u32,
-                _ => continue,
-            },
+            _ => {
+                let stem = base.strip_suffix("st").or_else(|| base.strip_suffix('t'))?;
+                match numbers::words_at(&Toks::new(stem), 0, Lang::De) {
+                    Some((v, 1)) => v as u32,
+                    _ => continue,
+                }
+            }
         };
         if (1..=31).contains(&d) {
             return Some(d);
@@ -895,5 +900,62 @@ pub(crate) fn find(toks: &Toks, ctx: &Context, mode: Mode, out: &mut Vec<Cand>) 
             }
             None => i += 1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn german_ordinals() {
+        assert_eq!(german_ordinal("ersten"), Some(1));
+        assert_eq!(german_ordinal("dritte"), Some(3));
+        assert_eq!(german_ordinal("siebten"), Some(7));
+        assert_eq!(german_ordinal("achten"), Some(8));
+        assert_eq!(german_ordinal("vierten"), Some(4));
+        assert_eq!(german_ordinal("zwanzigsten"), Some(20));
+        assert_eq!(german_ordinal("einunddreissigsten"), Some(31));
+        assert_eq!(german_ordinal("einen"), None);
+        assert_eq!(german_ordinal("morgen"), None);
+        assert_eq!(german_ordinal("hunderte"), None);
+    }
+
+    #[test]
+    fn weekday_conventions() {
+        let wed = NaiveDate::from_ymd_opt(2026, 3, 11).unwrap();
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(
+            resolve_weekday(wed, Weekday::Fri, Which::Upcoming),
+            d(2026, 3, 13)
+        );
+        assert_eq!(
+            resolve_weekday(wed, Weekday::Wed, Which::Upcoming),
+            d(2026, 3, 11)
+        );
+        assert_eq!(
+            resolve_weekday(wed, Weekday::Wed, Which::Coming),
+            d(2026, 3, 18)
+        );
+        assert_eq!(
+            resolve_weekday(wed, Weekday::Fri, Which::NextWeek),
+            d(2026, 3, 20)
+        );
+        assert_eq!(
+            resolve_weekday(wed, Weekday::Mon, Which::NextWeek),
+            d(2026, 3, 16)
+        );
+        assert_eq!(
+            resolve_weekday(wed, Weekday::Fri, Which::LastWeek),
+            d(2026, 3, 6)
+        );
+        assert_eq!(
+            resolve_weekday(wed, Weekday::Mon, Which::Previous),
+            d(2026, 3, 9)
+        );
+        assert_eq!(
+            resolve_weekday(wed, Weekday::Fri, Which::WeekAfterNext),
+            d(2026, 3, 27)
+        );
     }
 }

@@ -75,16 +75,26 @@ impl Table {
 
 /// Whether a name hit is trustworthy where it stands.
 fn trusted(toks: &Toks, i: usize, hit: &Hit<u16>, mode: Mode) -> bool {
-    if !hit.ambiguous || mode == Mode::Answer {
+    if !hit.ambiguous {
         return true;
     }
     let t = toks.toks[i];
-    // "LA", "SF": as written in capitals; "Nice", "Chad": capitalised inside a sentence.
+    // "LA", "SF": as written in capitals (or alone as an answer).
     let raw = toks.raw(i);
     if raw.len() <= 3 && hit.end == i + 1 {
-        return t.upper;
+        return t.upper || (mode == Mode::Answer && alone(toks));
     }
-    t.cap && toks.case_informative() && (i > 0 || hit.end > i + 1)
+    // "Nice", "Chad": capitalised inside a sentence; anywhere in an answer.
+    mode == Mode::Answer || (t.cap && toks.case_informative() && (i > 0 || hit.end > i + 1))
+}
+
+/// The text is a single word (give or take punctuation).
+fn alone(toks: &Toks) -> bool {
+    toks.toks
+        .iter()
+        .filter(|t| t.kind != crate::text::Kind::Punct)
+        .count()
+        == 1
 }
 
 pub(crate) static COUNTRIES: LazyLock<Table> =
