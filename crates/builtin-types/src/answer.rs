@@ -117,6 +117,9 @@ fn rest<'a>(toks: &Toks<'a>, i: usize) -> &'a str {
 fn first_value(ty: BuiltinType, toks: &Toks, ctx: &Context) -> Option<String> {
     let mut cands: Vec<Cand> = Vec::new();
     crate::candidates(ty, toks, ctx, Mode::Answer, &mut cands);
+    if ty != BuiltinType::Email {
+        cands.retain(|c| !crate::inside_address(toks, c.first, c.end));
+    }
     resolve(toks, cands).into_iter().next().map(|m| m.value)
 }
 

@@ -274,7 +274,26 @@ pub fn find(ty: BuiltinType, text: &str, ctx: &Context) -> Vec<Match> {
     let toks = Toks::new(text);
     let mut cands = Vec::new();
     candidates(ty, &toks, ctx, Mode::Find, &mut cands);
+    if ty != BuiltinType::Email {
+        // "bob.lee@example.co.uk" holds no first name, surname or country.
+        cands.retain(|c| !inside_address(&toks, c.first, c.end));
+    }
     resolve(&toks, cands)
+}
+
+/// Tokens `first..end` are part of a longer glued run containing "@" or "://".
+pub(crate) fn inside_address(toks: &Toks, first: usize, end: usize) -> bool {
+    let mut a = first;
+    while a > 0 && toks.glued(a) {
+        a -= 1;
+    }
+    let mut b = end;
+    while b < toks.len() && toks.glued(b) {
+        b += 1;
+    }
+    (a < first || b > end)
+        && (a..b)
+            .any(|k| toks.is_punct(k, '@') || (toks.is_punct(k, ':') && toks.is_punct(k + 1, '/')))
 }
 
 /// `text` is the whole answer to a question of type `ty`: its normalised value, or `None` if

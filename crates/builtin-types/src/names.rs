@@ -670,7 +670,7 @@ fn plausible(toks: &Toks, i: usize, known: bool, strong_cue: bool, weak_cue: boo
     let t = toks.toks[i];
     let capital = t.cap && toks.case_informative();
     if strong_cue {
-        return !crate::yes_no_word(w);
+        return !crate::yes_no_word(w) && !is_function_word(w);
     }
     if weak_cue {
         return (known && !is_common(w)) || (capital && !is_common(w)) || (known && capital);
@@ -820,6 +820,15 @@ pub(crate) fn last_answer(toks: &Toks) -> Option<String> {
         .filter(|&i| toks.kind(i) != Some(Kind::Punct))
         .collect();
     let &first = words.first()?;
+    // Only name punctuation: "García-López", "O'Brien", "Mr. Smith", a final period.
+    let odd_punct = (0..toks.len()).any(|k| {
+        toks.kind(k) == Some(Kind::Punct)
+            && !(matches!(toks.norm(k), "-" | "'" | ",")
+                || (toks.norm(k) == "." && (k + 1 == toks.len() || !toks.glued(k + 1))))
+    });
+    if odd_punct {
+        return None;
+    }
     let particle = |i: usize| toks.is_any(i, PARTICLES);
     if words
         .iter()

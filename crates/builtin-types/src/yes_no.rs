@@ -452,7 +452,11 @@ pub(crate) fn find_in(toks: &Toks, langs: u8, mode: Mode, out: &mut Vec<Cand>) {
             i += 1;
             continue;
         }
-        let hit = INDEX.longest(toks, i, langs, |h| mode == Mode::Answer || !h.ambiguous);
+        // "3.5k", "10k": a letter glued to a number is a unit, not an answer.
+        let unit = i > 0 && toks.glued(i) && toks.is_num(i - 1);
+        let hit = INDEX
+            .longest(toks, i, langs, |h| mode == Mode::Answer || !h.ambiguous)
+            .filter(|_| !unit);
         match hit {
             Some(h) => {
                 push(out, i, h.end, h.value);

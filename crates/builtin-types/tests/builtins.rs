@@ -566,3 +566,31 @@ fn punctuation_and_case_do_not_matter() {
     assert_eq!(one(City, "LONDON?", &c), "London");
     assert_eq!(one(Date, "MAÑANA", &ctx(Lang::Es)), "2026-03-12");
 }
+
+#[test]
+fn no_false_friends() {
+    let c = en();
+    // Nothing inside an address is a name or a country.
+    let text = "write to Bob.Lee+test@sub.example.co.uk";
+    assert!(find(FirstName, text, &c).is_empty());
+    assert!(find(Country, text, &c).is_empty());
+    assert_eq!(one(Email, text, &c), "bob.lee+test@sub.example.co.uk");
+    // A letter glued to a number is a unit, not "k" = ok.
+    assert_eq!(answer(YesNo, "it costs 3.5k", &c), None);
+    // "call me on …" names nobody.
+    assert!(find(FirstName, "call me on 555-1234", &c).is_empty());
+    // French "mon" (my) and "sept" (seven) are not Monday and September.
+    let fr = ctx(Lang::Fr);
+    assert!(find(DayOfWeek, "mon numéro", &fr).is_empty());
+    assert!(find(Month, "nous sommes sept", &fr).is_empty());
+    assert_eq!(one(Number, "nous sommes sept", &fr), "7");
+    // German "einen" is an article, not the first of the month.
+    assert_eq!(
+        answer(Date, "einen Tisch am Samstag", &ctx(Lang::De)).as_deref(),
+        Some("2026-03-14")
+    );
+    // Digits in a clock time are not numbers on their own.
+    assert!(find(Number, "at 7:30", &c).is_empty());
+    // Spanish "la" is not Los Angeles, even in an answer.
+    assert_eq!(answer(City, "a las ocho de la noche", &ctx(Lang::Es)), None);
+}
