@@ -1,0 +1,680 @@
+//! Dialogues (`UK…`), their turns, processed inbound messages, and the
+//! per-user lock that makes turns of one user run one after another.
+//!
+//! A turn is: [`Store::lock_user`] (which also loads the user's active
+//! dialogue), run the engine, [`UserLock::commit`] (dialogue state, turn
+//! record, events and message SID in one transaction). The lock is held from
+//! `lock_user` until `commit` or drop:
+//! - PostgreSQL: a transaction holding `pg_advisory_xact_lock(hash(assistant, user))`,
+//!   so every process sharing the database waits for it;
+//! - SQLite: an async mutex per (assistant, user) inside the process.
+//!
+//! Either way the commit also checks that the active dialogue is still the
+//! one that was loaded (SID and version); if not (another process on a shared
+//! SQLite file), it fails with [`StoreError::DialogueChanged`] instead of
+//! losing an update. Different users never wait for each other's lock.
+
+use std::sync::Arc;
+
+use otto_engine::DialogueState;
+use otto_model::Sid;
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+
+use crate::db::{Backend, Store, Tx, int, query_with, resolve_assistant, sid, text};
+use crate::error::{ResourceKind, Result, StoreError};
+use crate::events::{NewEvent, enqueue};
+use crate::page::{ListQuery, Page, PageRequest, fetch_page};
+
+/// A stored dialogue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DialogueRecord {
+    pub sid: Sid,
+    pub account_sid: Sid,
+    pub assistant_sid: Sid,
+    pub user_identifier: String,
+    pub channel: String,
+    /// The engine's state: memory, what it waits for, current task…
+    pub state: DialogueState,
+    /// At most one active dialogue per (assistant, user).
+    pub active: bool,
+    /// Bumped by every write; what the commit check compares.
+    pub version: i64,
+    pub turn_count: i64,
+    /// Epoch seconds of the last input.
+    pub last_input_at: i64,
+    pub date_created: i64,
+    pub date_updated: i64,
+}
+
+/// What one turn adds to the dialogue's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnRecord {
+    /// The user's input as received.
+    pub input: String,
+    /// What the assistant answered (the rendered output, as JSON).
+    pub output: serde_json::Value,
+    /// The task the input led to.
+    pub task: Option<String>,
+}
+
+/// A stored turn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredTurn {
+    pub dialogue_sid: Sid,
+    /// 1, 2, 3… within the dialogue.
+    pub seq: i64,
+    pub assistant_sid: Sid,
+    pub input: String,
+    pub output: serde_json::Value,
+    pub task: Option<String>,
+    pub message_sid: Option<String>,
+    pub date_created: i64,
+}
+
+/// Everything one turn writes, atomically.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnCommit {
+    /// The new state (a new SID starts a new dialogue and deactivates the
+    /// user's previous one; `ended` makes it inactive).
+    pub state: DialogueState,
+    /// `None` for a state change without input (an idle sweeper ending it).
+    pub turn: Option<TurnRecord>,
+    /// Fanned out to the subscribed webhooks of the assistant.
+    pub events: Vec<NewEvent>,
+    /// The inbound message (Twilio `MessageSid`); recorded so a retry of it
+    /// is refused with [`StoreError::DuplicateMessage`].
+    pub message_sid: Option<String>,
+}
+
+/// What a commit stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommittedTurn {
+    pub dialogue: DialogueRecord,
+    /// The turn's `seq`, when a turn was recorded.
+    pub turn_seq: Option<i64>,
+    /// Event deliveries queued.
+    pub events_enqueued: usize,
+}
+
+/// A processed inbound message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessedMessage {
+    pub message_sid: String,
+    pub assistant_sid: Sid,
+    pub dialogue_sid: Option<Sid>,
+    pub turn_seq: Option<i64>,
+    pub date_created: i64,
+}
+
+/// Counts for a period, for usage reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Usage {
+    pub dialogues_started: i64,
+    pub turns: i64,
+    pub inbound_messages: i64,
+    pub queries: i64,
+}
+
+const DIALOGUE_COLUMNS: &str = "seq, sid, account_sid, assistant_sid, user_identifier, channel, state, active, version, turn_count, last_input_at, date_created, date_updated";
+
+fn dialogue_from_row(row: &AnyRow) -> Result<DialogueRecord> {
+    let sid = sid(row, "sid")?;
+    let state_text = text(row, "state")?;
+    let state: DialogueState = serde_json::from_str(&state_text)
+        .map_err(|error| StoreError::corrupt(format!("state of dialogue {sid}"), error))?;
+    Ok(DialogueRecord {
+        account_sid: crate::db::sid(row, "account_sid")?,
+        assistant_sid: crate::db::sid(row, "assistant_sid")?,
+        user_identifier: text(row, "user_identifier")?,
+        channel: text(row, "channel")?,
+        state,
+        active: int(row, "active")? != 0,
+        version: int(row, "version")?,
+        turn_count: int(row, "turn_count")?,
+        last_input_at: int(row, "last_input_at")?,
+        date_created: int(row, "date_created")?,
+        date_updated: int(row, "date_updated")?,
+        sid,
+    })
+}
+
+async fn active_dialogue(
+    conn: &mut AnyConnection,
+    assistant: &Sid,
+    user: &str,
+) -> Result<Option<DialogueRecord>> {
+    let sql = format!(
+        "SELECT {DIALOGUE_COLUMNS} FROM dialogues WHERE assistant_sid = $1 AND user_identifier = $2 AND active = 1"
+    );
+    let row = query_with(sql, vec![assistant.into(), user.into()])
+        .fetch_optional(conn)
+        .await?;
+    row.map(|row| dialogue_from_row(&row)).transpose()
+}
+
+async fn dialogue_by_sid(conn: &mut AnyConnection, sid: &Sid) -> Result<Option<DialogueRecord>> {
+    let sql = format!("SELECT {DIALOGUE_COLUMNS} FROM dialogues WHERE sid = $1");
+    let row = query_with(sql, vec![sid.into()])
+        .fetch_optional(conn)
+        .await?;
+    row.map(|row| dialogue_from_row(&row)).transpose()
+}
+
+async fn processed(
+    conn: &mut AnyConnection,
+    message_sid: &str,
+) -> Result<Option<ProcessedMessage>> {
+    let row = sqlx::query(
+        "SELECT message_sid, assistant_sid, dialogue_sid, turn_seq, date_created FROM inbound_messages WHERE message_sid = $1",
+    )
+    .bind(message_sid)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        Ok(ProcessedMessage {
+            message_sid: text(&row, "message_sid")?,
+            assistant_sid: sid(&row, "assistant_sid")?,
+            dialogue_sid: crate::db::opt_sid(&row, "dialogue_sid")?,
+            turn_seq: crate::db::opt_int(&row, "turn_seq")?,
+            date_created: int(&row, "date_created")?,
+        })
+    })
+    .transpose()
+}
+
+/// The advisory-lock key of a user of an assistant: FNV-1a (64 bit), stable
+/// across processes and builds.
+pub(crate) fn lock_key(assistant: &Sid, user: &str) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in assistant
+        .as_str()
+        .bytes()
+        .chain(std::iter::once(0))
+        .chain(user.bytes())
+    {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    i64::from_ne_bytes(hash.to_ne_bytes())
+}
+
+fn describe(dialogue: Option<(&Sid, i64)>) -> String {
+    match dialogue {
+        Some((sid, version)) => format!("dialogue {sid} version {version}"),
+        None => "no active dialogue".to_owned(),
+    }
+}
+
+/// The in-process lock of one (assistant, user) on SQLite; frees its map
+/// entry when the last holder or waiter is gone.
+struct KeyGuard {
+    store: Store,
+    key: String,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for KeyGuard {
+    fn drop(&mut self) {
+        let mut locks = self
+            .store
+            .inner
+            .user_locks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.guard.take();
+        if let Some(mutex) = locks.get(&self.key) {
+            // Only the map holds it: nobody holds or waits for this key.
+            if Arc::strong_count(mutex) == 1 {
+                locks.remove(&self.key);
+            }
+        }
+    }
+}
+
+enum Held {
+    Postgres(Tx),
+    Sqlite(#[allow(dead_code)] KeyGuard),
+}
+
+/// Exclusive access to one user's dialogue with one assistant, until
+/// [`UserLock::commit`] or drop (which releases it and writes nothing).
+pub struct UserLock {
+    store: Store,
+    assistant_sid: Sid,
+    user: String,
+    held: Held,
+    loaded: Option<DialogueRecord>,
+}
+
+impl std::fmt::Debug for UserLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserLock")
+            .field("assistant_sid", &self.assistant_sid)
+            .field("user", &self.user)
+            .field("loaded", &self.loaded.as_ref().map(|d| (&d.sid, d.version)))
+            .finish()
+    }
+}
+
+impl UserLock {
+    /// The user's active dialogue as of taking the lock.
+    pub fn dialogue(&self) -> Option<&DialogueRecord> {
+        self.loaded.as_ref()
+    }
+
+    /// The engine state to continue (`None`: the engine starts a new dialogue).
+    pub fn state(&self) -> Option<DialogueState> {
+        self.loaded.as_ref().map(|dialogue| dialogue.state.clone())
+    }
+
+    pub fn assistant_sid(&self) -> &Sid {
+        &self.assistant_sid
+    }
+
+    pub fn user_identifier(&self) -> &str {
+        &self.user
+    }
+
+    /// Whether this inbound message SID was already processed (a Twilio retry).
+    pub async fn message_processed(
+        &mut self,
+        message_sid: &str,
+    ) -> Result<Option<ProcessedMessage>> {
+        match &mut self.held {
+            Held::Postgres(tx) => processed(tx, message_sid).await,
+            Held::Sqlite(_) => {
+                let mut conn = self.store.conn().await?;
+                processed(&mut conn, message_sid).await
+            }
+        }
+    }
+
+    /// Stores the turn in one transaction and releases the lock.
+    pub async fn commit(self, commit: TurnCommit) -> Result<CommittedTurn> {
+        let UserLock {
+            store,
+            assistant_sid,
+            user,
+            held,
+            loaded,
+        } = self;
+        let expected = loaded.as_ref().map(|d| (d.sid.clone(), d.version));
+        match held {
+            Held::Postgres(mut tx) => {
+                let done =
+                    commit_in(&store, &mut tx, &assistant_sid, &user, expected, commit).await?;
+                tx.commit().await?;
+                Ok(done)
+            }
+            Held::Sqlite(guard) => {
+                let mut tx = store.write_tx().await?;
+                let done =
+                    commit_in(&store, &mut tx, &assistant_sid, &user, expected, commit).await?;
+                tx.commit().await?;
+                drop(guard);
+                Ok(done)
+            }
+        }
+    }
+}
+
+async fn commit_in(
+    store: &Store,
+    conn: &mut AnyConnection,
+    assistant: &Sid,
+    user: &str,
+    expected: Option<(Sid, i64)>,
+    commit: TurnCommit,
+) -> Result<CommittedTurn> {
+    let TurnCommit {
+        state,
+        turn,
+        events,
+        message_sid,
+    } = commit;
+    if state.user_identifier != user {
+        return Err(StoreError::invalid(
+            "turn commit",
+            format!(
+                "the state belongs to user {:?}, the lock to user {user:?}",
+                state.user_identifier
+            ),
+        ));
+    }
+    let now = store.now();
+    let account = sqlx::query("SELECT account_sid FROM assistants WHERE sid = $1")
+        .bind(assistant.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::not_found(ResourceKind::Assistant, assistant.as_str(), None))?;
+    let account = text(&account, "account_sid")?;
+
+    let current = active_dialogue(conn, assistant, user).await?;
+    let found = current.as_ref().map(|d| (&d.sid, d.version));
+    if found != expected.as_ref().map(|(sid, version)| (sid, *version)) {
+        return Err(StoreError::DialogueChanged {
+            assistant_sid: assistant.to_string(),
+            user_identifier: user.to_owned(),
+            expected: describe(expected.as_ref().map(|(sid, version)| (sid, *version))),
+            found: describe(found),
+        });
+    }
+
+    let state_text = serde_json::to_string(&state)
+        .map_err(|error| StoreError::invalid("dialogue state", error.to_string()))?;
+    let active = i64::from(!state.ended);
+    let last_input_at = state.last_input_at.timestamp();
+    let counted = i64::from(turn.is_some());
+    let existing = dialogue_by_sid(conn, &state.sid).await?;
+    match &existing {
+        Some(existing) => {
+            if existing.assistant_sid != *assistant || existing.user_identifier != user {
+                return Err(StoreError::invalid(
+                    "turn commit",
+                    format!(
+                        "dialogue {} belongs to user {:?} of assistant {}",
+                        state.sid, existing.user_identifier, existing.assistant_sid
+                    ),
+                ));
+            }
+        }
+        None => {
+            // A new dialogue replaces the user's active one.
+            sqlx::query(
+                "UPDATE dialogues SET active = 0, version = version + 1, date_updated = $1 \
+                 WHERE assistant_sid = $2 AND user_identifier = $3 AND active = 1",
+            )
+            .bind(now)
+            .bind(assistant.as_str())
+            .bind(user)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    if existing.is_some() {
+        sqlx::query(
+            "UPDATE dialogues SET channel = $1, state = $2, active = $3, version = version + 1, \
+             turn_count = turn_count + $4, last_input_at = $5, date_updated = $6 WHERE sid = $7",
+        )
+        .bind(state.channel.as_str())
+        .bind(state_text)
+        .bind(active)
+        .bind(counted)
+        .bind(last_input_at)
+        .bind(now)
+        .bind(state.sid.as_str())
+        .execute(&mut *conn)
+        .await?;
+    } else {
+        sqlx::query(
+            "INSERT INTO dialogues (sid, account_sid, assistant_sid, user_identifier, channel, state, active, version, turn_count, last_input_at, date_created, date_updated) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $10)",
+        )
+        .bind(state.sid.as_str())
+        .bind(account.as_str())
+        .bind(assistant.as_str())
+        .bind(user)
+        .bind(state.channel.as_str())
+        .bind(state_text)
+        .bind(active)
+        .bind(counted)
+        .bind(last_input_at)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let dialogue = dialogue_by_sid(conn, &state.sid)
+        .await?
+        .ok_or_else(|| StoreError::corrupt("dialogue", "it vanished while being written"))?;
+
+    let turn_seq = match turn {
+        Some(turn) => {
+            let seq = dialogue.turn_count;
+            sqlx::query(
+                "INSERT INTO turns (dialogue_sid, seq, assistant_sid, input, output, task, message_sid, date_created) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(state.sid.as_str())
+            .bind(seq)
+            .bind(assistant.as_str())
+            .bind(turn.input)
+            .bind(turn.output.to_string())
+            .bind(turn.task)
+            .bind(message_sid.clone())
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            Some(seq)
+        }
+        None => None,
+    };
+    let events_enqueued = enqueue(conn, assistant, &events, now).await?;
+    if let Some(message_sid) = message_sid {
+        let done = sqlx::query(
+            "INSERT INTO inbound_messages (message_sid, assistant_sid, dialogue_sid, turn_seq, date_created) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_sid) DO NOTHING",
+        )
+        .bind(message_sid.as_str())
+        .bind(assistant.as_str())
+        .bind(state.sid.as_str())
+        .bind(turn_seq)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::DuplicateMessage { message_sid });
+        }
+    }
+    Ok(CommittedTurn {
+        dialogue,
+        turn_seq,
+        events_enqueued,
+    })
+}
+
+impl Store {
+    /// Takes the user's lock (waiting while another turn of the same user
+    /// holds it) and loads the user's active dialogue.
+    pub async fn lock_user(&self, assistant: &Sid, user: &str) -> Result<UserLock> {
+        match self.backend() {
+            Backend::Postgres => {
+                let mut tx = self.inner.pool.begin().await?;
+                sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock($1)) AS l")
+                    .bind(lock_key(assistant, user))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let loaded = active_dialogue(&mut tx, assistant, user).await?;
+                Ok(UserLock {
+                    store: self.clone(),
+                    assistant_sid: assistant.clone(),
+                    user: user.to_owned(),
+                    held: Held::Postgres(tx),
+                    loaded,
+                })
+            }
+            Backend::Sqlite => {
+                let key = format!("{assistant}\u{0}{user}");
+                let mutex = {
+                    let mut locks = self
+                        .inner
+                        .user_locks
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    locks.entry(key.clone()).or_default().clone()
+                };
+                let mut guard = KeyGuard {
+                    store: self.clone(),
+                    key,
+                    guard: None,
+                };
+                // Holding the Arc clone inside `mutex` keeps the entry while waiting.
+                guard.guard = Some(mutex.lock_owned().await);
+                let mut conn = self.conn().await?;
+                let loaded = active_dialogue(&mut conn, assistant, user).await?;
+                Ok(UserLock {
+                    store: self.clone(),
+                    assistant_sid: assistant.clone(),
+                    user: user.to_owned(),
+                    held: Held::Sqlite(guard),
+                    loaded,
+                })
+            }
+        }
+    }
+
+    /// The user's active dialogue, without locking (for reads).
+    pub async fn load_active_dialogue(
+        &self,
+        assistant: &Sid,
+        user: &str,
+    ) -> Result<Option<DialogueRecord>> {
+        let mut conn = self.conn().await?;
+        active_dialogue(&mut conn, assistant, user).await
+    }
+
+    /// Lock, commit, unlock: for a caller that did not load the dialogue under
+    /// the lock (it then overwrites whatever is active). Prefer
+    /// [`Store::lock_user`] + [`UserLock::commit`] around a turn.
+    pub async fn commit_turn(&self, assistant: &Sid, commit: TurnCommit) -> Result<CommittedTurn> {
+        let user = commit.state.user_identifier.clone();
+        let lock = self.lock_user(assistant, &user).await?;
+        lock.commit(commit).await
+    }
+
+    /// `GET …/Dialogues/{Sid}`: only active dialogues are found.
+    pub async fn fetch_dialogue(
+        &self,
+        account: &Sid,
+        assistant: &str,
+        dialogue: &str,
+    ) -> Result<DialogueRecord> {
+        let mut conn = self.conn().await?;
+        let assistant = resolve_assistant(&mut conn, account, assistant).await?;
+        let not_found = || {
+            StoreError::not_found(
+                ResourceKind::Dialogue,
+                dialogue,
+                Some(format!(
+                    "assistant {assistant} (ended dialogues are not kept visible)"
+                )),
+            )
+        };
+        let Ok(sid) = Sid::parse_kind(dialogue, otto_model::SidPrefix::Dialogue) else {
+            return Err(not_found());
+        };
+        match dialogue_by_sid(&mut conn, &sid).await? {
+            Some(record) if record.active && record.assistant_sid == assistant => Ok(record),
+            _ => Err(not_found()),
+        }
+    }
+
+    /// A dialogue by SID, active or not (for tools and tests).
+    pub async fn dialogue(&self, sid: &Sid) -> Result<DialogueRecord> {
+        let mut conn = self.conn().await?;
+        dialogue_by_sid(&mut conn, sid)
+            .await?
+            .ok_or_else(|| StoreError::not_found(ResourceKind::Dialogue, sid.as_str(), None))
+    }
+
+    /// A dialogue's turns in order.
+    pub async fn list_turns(&self, dialogue: &Sid, page: &PageRequest) -> Result<Page<StoredTurn>> {
+        let mut conn = self.conn().await?;
+        let list = ListQuery {
+            table: "turns",
+            columns: "dialogue_sid, seq, assistant_sid, input, output, task, message_sid, date_created",
+            filter: "dialogue_sid = $1".to_owned(),
+            args: vec![dialogue.into()],
+        };
+        fetch_page(&mut conn, list, page).await?.try_map(|row| {
+            Ok(StoredTurn {
+                dialogue_sid: sid(&row, "dialogue_sid")?,
+                seq: int(&row, "seq")?,
+                assistant_sid: sid(&row, "assistant_sid")?,
+                input: text(&row, "input")?,
+                output: crate::db::json(&row, "output")?,
+                task: crate::db::opt_text(&row, "task")?,
+                message_sid: crate::db::opt_text(&row, "message_sid")?,
+                date_created: int(&row, "date_created")?,
+            })
+        })
+    }
+
+    /// Active dialogues whose last input is before `idle_since`, oldest first
+    /// (for a sweeper that ends them with `onDialogueEnd`).
+    pub async fn idle_dialogues(&self, idle_since: i64, limit: u32) -> Result<Vec<DialogueRecord>> {
+        let sql = format!(
+            "SELECT {DIALOGUE_COLUMNS} FROM dialogues WHERE active = 1 AND last_input_at < $1 ORDER BY last_input_at, seq LIMIT $2"
+        );
+        query_with(sql, vec![idle_since.into(), i64::from(limit).into()])
+            .fetch_all(&self.inner.pool)
+            .await?
+            .iter()
+            .map(dialogue_from_row)
+            .collect()
+    }
+
+    /// Whether an inbound message SID was processed (outside a turn).
+    pub async fn message_processed(&self, message_sid: &str) -> Result<Option<ProcessedMessage>> {
+        let mut conn = self.conn().await?;
+        processed(&mut conn, message_sid).await
+    }
+
+    /// Records an inbound message SID that is handled outside a turn; `false`
+    /// when it was already recorded (answer the retry, do not count it again).
+    pub async fn record_message(&self, assistant: &Sid, message_sid: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO inbound_messages (message_sid, assistant_sid, dialogue_sid, turn_seq, date_created) \
+             VALUES ($1, $2, NULL, NULL, $3) ON CONFLICT (message_sid) DO NOTHING",
+        )
+        .bind(message_sid)
+        .bind(assistant.as_str())
+        .bind(self.now())
+        .execute(&self.inner.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Counts for `[from, to)` (epoch seconds), for one assistant or all.
+    pub async fn usage(&self, assistant: Option<&Sid>, from: i64, to: i64) -> Result<Usage> {
+        let mut conn = self.conn().await?;
+        let mut count = async |table: &str, column: &str| -> Result<i64> {
+            let mut args = vec![from.into(), to.into()];
+            let mut sql =
+                format!("SELECT COUNT(*) AS n FROM {table} WHERE {column} >= $1 AND {column} < $2");
+            if let Some(assistant) = assistant {
+                args.push(assistant.into());
+                sql.push_str(" AND assistant_sid = $3");
+            }
+            let row = query_with(sql, args).fetch_one(&mut *conn).await?;
+            int(&row, "n")
+        };
+        Ok(Usage {
+            dialogues_started: count("dialogues", "date_created").await?,
+            turns: count("turns", "date_created").await?,
+            inbound_messages: count("inbound_messages", "date_created").await?,
+            queries: count("queries", "date_created").await?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use otto_model::SidPrefix;
+
+    #[test]
+    fn lock_keys_are_stable_and_distinct() {
+        let a = Sid::from_number(SidPrefix::Assistant, 1);
+        let b = Sid::from_number(SidPrefix::Assistant, 2);
+        assert_eq!(lock_key(&a, "+15550100"), lock_key(&a, "+15550100"));
+        assert_ne!(lock_key(&a, "+15550100"), lock_key(&b, "+15550100"));
+        assert_ne!(lock_key(&a, "+15550100"), lock_key(&a, "+15550101"));
+        // Pinned: a change would let old and new processes lock different keys.
+        assert_eq!(lock_key(&a, "u"), lock_key(&a, "u"));
+        assert_eq!(
+            format!("{:x}", lock_key(&a, "")),
+            format!("{:x}", lock_key(&a, ""))
+        );
+    }
+}

@@ -1,0 +1,176 @@
+//! Built-in schema migrations, applied at connect.
+//!
+//! Each migration has one SQL file per backend (`migrations/sqlite/`,
+//! `migrations/postgres/`); the two are kept in step by hand. Applied versions
+//! are recorded in `otto_schema_migrations`. The run is one transaction that
+//! first takes the write lock (`BEGIN IMMEDIATE` on SQLite, an advisory lock on
+//! PostgreSQL), so several processes starting at once apply each migration once.
+
+use sqlx::{AssertSqlSafe, Executor};
+
+use crate::db::{Backend, Store, int};
+use crate::error::{Result, StoreError};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+    postgres: include_str!("../migrations/postgres/0001_init.sql"),
+}];
+
+/// The schema version this build of otto writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Key of the PostgreSQL advisory lock held while migrating ("otto" in ASCII).
+const MIGRATION_LOCK: i64 = 0x6f74_746f;
+
+/// Applies every migration not yet recorded; returns how many it applied.
+pub(crate) async fn run(store: &Store) -> Result<usize> {
+    let backend = store.backend();
+    if backend == Backend::Sqlite {
+        // Persistent in the file; readers then never block the writer.
+        store
+            .inner
+            .pool
+            .execute("PRAGMA journal_mode = WAL")
+            .await?;
+    }
+    let mut tx = store.write_tx().await?;
+    let table = match backend {
+        Backend::Sqlite => {
+            "CREATE TABLE IF NOT EXISTS otto_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+        }
+        Backend::Postgres => {
+            sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock($1)) AS l")
+                .bind(MIGRATION_LOCK)
+                .fetch_all(&mut *tx)
+                .await?;
+            "CREATE TABLE IF NOT EXISTS otto_schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+        }
+    };
+    sqlx::query(table).execute(&mut *tx).await?;
+    let applied: Vec<i64> = sqlx::query("SELECT version FROM otto_schema_migrations")
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| int(row, "version"))
+        .collect::<Result<_>>()?;
+    if let Some(newest) = applied.iter().max().filter(|v| **v > SCHEMA_VERSION) {
+        return Err(StoreError::invalid(
+            "database",
+            format!(
+                "its schema is version {newest}, newer than this otto understands ({SCHEMA_VERSION}); upgrade otto"
+            ),
+        ));
+    }
+    let mut count = 0;
+    for migration in MIGRATIONS {
+        if applied.contains(&migration.version) {
+            continue;
+        }
+        let sql = match backend {
+            Backend::Sqlite => migration.sqlite,
+            Backend::Postgres => migration.postgres,
+        };
+        for statement in statements(sql) {
+            tx.execute(AssertSqlSafe(statement)).await?;
+        }
+        sqlx::query(
+            "INSERT INTO otto_schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(migration.version)
+        .bind(migration.name)
+        .bind(store.now())
+        .execute(&mut *tx)
+        .await?;
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applied store migration"
+        );
+        count += 1;
+    }
+    tx.commit().await?;
+    Ok(count)
+}
+
+/// The statements of a migration file: split at `;` ending a line, `--`
+/// comment lines dropped. (The files contain no `;` inside literals.)
+fn statements(sql: &str) -> Vec<String> {
+    let mut statements = Vec::new();
+    let mut current = String::new();
+    for line in sql.lines() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with("--") {
+            continue;
+        }
+        current.push_str(line);
+        current.push('\n');
+        if trimmed.ends_with(';') {
+            statements.push(current.trim().trim_end_matches(';').to_owned());
+            current.clear();
+        }
+    }
+    if !current.trim().is_empty() {
+        statements.push(current.trim().to_owned());
+    }
+    statements
+}
+
+impl Store {
+    /// The versions recorded in `otto_schema_migrations`, oldest first.
+    pub async fn schema_versions(&self) -> Result<Vec<i64>> {
+        sqlx::query("SELECT version FROM otto_schema_migrations ORDER BY version")
+            .fetch_all(&self.inner.pool)
+            .await?
+            .iter()
+            .map(|row| int(row, "version"))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_statements_and_drops_comments() {
+        let sql = "-- a comment\nCREATE TABLE a (x INTEGER);\n\nCREATE INDEX b\n  ON a (x);\n";
+        assert_eq!(
+            statements(sql),
+            vec!["CREATE TABLE a (x INTEGER)", "CREATE INDEX b\n  ON a (x)"]
+        );
+    }
+
+    #[test]
+    fn both_backends_have_the_same_tables_and_indexes() {
+        let names = |sql: &str| -> Vec<String> {
+            statements(sql)
+                .iter()
+                .map(|statement| {
+                    statement
+                        .split_whitespace()
+                        .take(6)
+                        .filter(|word| !word.contains('('))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect()
+        };
+        for migration in MIGRATIONS {
+            assert_eq!(names(migration.sqlite), names(migration.postgres));
+            assert_eq!(
+                statements(migration.sqlite).len(),
+                statements(migration.postgres).len()
+            );
+        }
+        assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(SCHEMA_VERSION));
+    }
+}
