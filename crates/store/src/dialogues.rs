@@ -671,10 +671,31 @@ mod tests {
         assert_ne!(lock_key(&a, "+15550100"), lock_key(&b, "+15550100"));
         assert_ne!(lock_key(&a, "+15550100"), lock_key(&a, "+15550101"));
         // Pinned: a change would let old and new processes lock different keys.
-        assert_eq!(lock_key(&a, "u"), lock_key(&a, "u"));
-        assert_eq!(
-            format!("{:x}", lock_key(&a, "")),
-            format!("{:x}", lock_key(&a, ""))
-        );
+        assert_eq!(lock_key(&a, "u"), PINNED_U);
+    }
+
+    const PINNED_U: i64 = 6_488_457_913_840_264_607;
+
+    #[tokio::test]
+    async fn the_sqlite_lock_table_forgets_idle_users() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("locks.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        let assistant = Sid::from_number(SidPrefix::Assistant, 1);
+        let first = store.lock_user(&assistant, "a").await.unwrap();
+        let second = store.lock_user(&assistant, "b").await.unwrap();
+        assert_eq!(store.inner.user_locks.lock().unwrap().len(), 2);
+        drop(first);
+        assert_eq!(store.inner.user_locks.lock().unwrap().len(), 1);
+        // A waiter keeps the entry alive while the holder lets go.
+        let waiter = tokio::spawn({
+            let store = store.clone();
+            let assistant = assistant.clone();
+            async move { store.lock_user(&assistant, "b").await.map(drop) }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        drop(second);
+        waiter.await.unwrap().unwrap();
+        assert_eq!(store.inner.user_locks.lock().unwrap().len(), 0);
     }
 }

@@ -213,3 +213,19 @@ pub fn shared(path: &str) -> std::path::PathBuf {
         .join("../../../shared")
         .join(path)
 }
+
+/// A URL of a new, empty database of the same backend (nothing connected yet),
+/// and the folder to keep alive for SQLite.
+pub async fn fresh_url(backend: otto_store::Backend) -> (String, Option<tempfile::TempDir>) {
+    match backend {
+        otto_store::Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("a temporary folder");
+            let url = format!("sqlite://{}", dir.path().join("fresh.db").display());
+            (url, Some(dir))
+        }
+        otto_store::Backend::Postgres => {
+            let schema = fresh_postgres_schema().await;
+            (postgres_url_with_schema(&schema), None)
+        }
+    }
+}
