@@ -5,9 +5,11 @@
 //! dialogue), run the engine, [`UserLock::commit`] (dialogue state, turn
 //! record, events and message SID in one transaction). The lock is held from
 //! `lock_user` until `commit` or drop:
-//! - PostgreSQL: a transaction holding `pg_advisory_xact_lock(hash(assistant, user))`,
-//!   so every process sharing the database waits for it;
-//! - SQLite: an async mutex per (assistant, user) inside the process.
+//! - inside the process, on both backends: an async mutex per (assistant,
+//!   user), so turns waiting in this process hold no database connection;
+//! - across processes, on PostgreSQL: then a transaction holding
+//!   `pg_advisory_xact_lock(hash(assistant, user))` until the commit, so every
+//!   process sharing the database waits for it.
 //!
 //! Either way the commit also checks that the active dialogue is still the
 //! one that was loaded (SID and version); if not (another process on a shared
@@ -232,9 +234,11 @@ impl Drop for KeyGuard {
     }
 }
 
+/// What a [`UserLock`] holds. On PostgreSQL the transaction is dropped (rolled
+/// back, releasing the advisory lock) before the in-process guard.
 enum Held {
-    Postgres(Tx),
-    Sqlite(#[allow(dead_code)] KeyGuard),
+    Postgres(Tx, KeyGuard),
+    Sqlite(KeyGuard),
 }
 
 /// Exclusive access to one user's dialogue with one assistant, until
@@ -282,7 +286,7 @@ impl UserLock {
         message_sid: &str,
     ) -> Result<Option<ProcessedMessage>> {
         match &mut self.held {
-            Held::Postgres(tx) => processed(tx, message_sid).await,
+            Held::Postgres(tx, _) => processed(tx, message_sid).await,
             Held::Sqlite(_) => {
                 let mut conn = self.store.conn().await?;
                 processed(&mut conn, message_sid).await
@@ -301,10 +305,11 @@ impl UserLock {
         } = self;
         let expected = loaded.as_ref().map(|d| (d.sid.clone(), d.version));
         match held {
-            Held::Postgres(mut tx) => {
+            Held::Postgres(mut tx, guard) => {
                 let done =
                     commit_in(&store, &mut tx, &assistant_sid, &user, expected, commit).await?;
                 tx.commit().await?;
+                drop(guard);
                 Ok(done)
             }
             Held::Sqlite(guard) => {
@@ -477,7 +482,25 @@ impl Store {
     /// Takes the user's lock (waiting while another turn of the same user
     /// holds it) and loads the user's active dialogue.
     pub async fn lock_user(&self, assistant: &Sid, user: &str) -> Result<UserLock> {
-        match self.backend() {
+        // In-process first, on both backends: waiters of this process hold no
+        // database connection while they wait.
+        let key = format!("{assistant}\u{0}{user}");
+        let mutex = {
+            let mut locks = self
+                .inner
+                .user_locks
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            locks.entry(key.clone()).or_default().clone()
+        };
+        let mut guard = KeyGuard {
+            store: self.clone(),
+            key,
+            guard: None,
+        };
+        // The Arc clone inside `mutex` keeps the map entry while waiting.
+        guard.guard = Some(mutex.lock_owned().await);
+        let (held, loaded) = match self.backend() {
             Backend::Postgres => {
                 let mut tx = self.inner.pool.begin().await?;
                 sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock($1)) AS l")
@@ -485,42 +508,21 @@ impl Store {
                     .fetch_all(&mut *tx)
                     .await?;
                 let loaded = active_dialogue(&mut tx, assistant, user).await?;
-                Ok(UserLock {
-                    store: self.clone(),
-                    assistant_sid: assistant.clone(),
-                    user: user.to_owned(),
-                    held: Held::Postgres(tx),
-                    loaded,
-                })
+                (Held::Postgres(tx, guard), loaded)
             }
             Backend::Sqlite => {
-                let key = format!("{assistant}\u{0}{user}");
-                let mutex = {
-                    let mut locks = self
-                        .inner
-                        .user_locks
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner());
-                    locks.entry(key.clone()).or_default().clone()
-                };
-                let mut guard = KeyGuard {
-                    store: self.clone(),
-                    key,
-                    guard: None,
-                };
-                // Holding the Arc clone inside `mutex` keeps the entry while waiting.
-                guard.guard = Some(mutex.lock_owned().await);
                 let mut conn = self.conn().await?;
                 let loaded = active_dialogue(&mut conn, assistant, user).await?;
-                Ok(UserLock {
-                    store: self.clone(),
-                    assistant_sid: assistant.clone(),
-                    user: user.to_owned(),
-                    held: Held::Sqlite(guard),
-                    loaded,
-                })
+                (Held::Sqlite(guard), loaded)
             }
-        }
+        };
+        Ok(UserLock {
+            store: self.clone(),
+            assistant_sid: assistant.clone(),
+            user: user.to_owned(),
+            held,
+            loaded,
+        })
     }
 
     /// The user's active dialogue, without locking (for reads).
