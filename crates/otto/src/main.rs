@@ -1,7 +1,8 @@
 //! The `otto` command.
 
 mod commands;
-mod training_data;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -11,7 +12,11 @@ use clap::{Parser, Subcommand};
     version,
     about = "Run Twilio Autopilot assistants on your own machines",
     long_about = "otto runs Twilio Autopilot assistants unchanged: it imports their schemas, \
-                  understands users with its own NLU, and holds the conversations."
+                  understands users with its own NLU, and holds the conversations.\n\n\
+                  Commands that use the database take --db URL (sqlite://PATH, the default \
+                  sqlite://otto.db in the working folder, or postgres://…). The account is \
+                  OTTO_ACCOUNT_SID / OTTO_AUTH_TOKEN when set, otherwise generated on first \
+                  use and stored in the database."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -20,6 +25,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve assistants over HTTP (custom channel); starts with a demo assistant on an empty database.
+    Serve(commands::serve::ServeArgs),
+    /// Import an assistant from an Autopilot schema file, train it, and print its SID.
+    Import(commands::assistants::ImportArgs),
+    /// Print an assistant as an Autopilot CLI schema file.
+    Export(commands::assistants::ExportArgs),
+    /// Talk to an assistant in the terminal.
+    Chat(commands::chat::ChatArgs),
+    /// Run conversation tests against an assistant.
+    #[command(long_about = commands::test::LONG_ABOUT)]
+    Test(commands::test::TestArgs),
     /// Train an assistant's NLU model from its schema file.
     Train(commands::train::TrainArgs),
     /// Understand one utterance: task, confidence and fields.
@@ -31,18 +47,35 @@ enum Command {
     },
 }
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    let done = |result: anyhow::Result<()>| result.map(|()| ExitCode::SUCCESS);
     let result = match cli.command {
-        Command::Train(args) => commands::train::train(args),
-        Command::Query(args) => commands::train::query(args),
-        Command::Nlu { command } => commands::nlu::run(command),
+        Command::Train(args) => done(commands::train::train(args)),
+        Command::Query(args) => done(commands::train::query(args)),
+        Command::Nlu { command } => done(commands::nlu::run(command)),
+        Command::Serve(args) => block_on(async { done(commands::serve::serve(args).await) }),
+        Command::Import(args) => block_on(async { done(commands::assistants::import(args).await) }),
+        Command::Export(args) => block_on(async { done(commands::assistants::export(args).await) }),
+        Command::Chat(args) => block_on(async { done(commands::chat::chat(args).await) }),
+        Command::Test(args) => block_on(commands::test::test(args)),
     };
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
         }
     }
+}
+
+/// Runs an async command on a multi-threaded runtime (TLS through ring).
+fn block_on(
+    command: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+) -> anyhow::Result<ExitCode> {
+    otto_server::fetch::install_crypto_provider();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(command)
 }

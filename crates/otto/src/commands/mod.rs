@@ -1,3 +1,8 @@
+pub mod assistants;
+pub mod chat;
+pub mod db;
 pub mod nlu;
 mod progress;
+pub mod serve;
+pub mod test;
 pub mod train;

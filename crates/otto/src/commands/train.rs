@@ -8,7 +8,7 @@ use clap::Args;
 use otto_nlu::{Model, ParseOptions, TrainOptions, TrainProgress};
 
 use super::progress::bar;
-use crate::training_data::training_data;
+use otto_server::training_data::training_data;
 
 #[derive(Args)]
 pub struct TrainArgs {

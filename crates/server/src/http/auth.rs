@@ -1,0 +1,77 @@
+//! HTTP Basic authentication with the account SID and auth token.
+
+use axum::http::{HeaderMap, header};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use otto_store::Account;
+
+use super::error::ApiError;
+
+/// Checks the `Authorization` header against the account.
+pub fn check(headers: &HeaderMap, account: &Account) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(ApiError::unauthorized(
+            "Authentication Error - No credentials provided: use HTTP Basic authentication with the account SID and auth token",
+        ));
+    };
+    let (user, password) = parse_basic(value.as_bytes()).ok_or_else(|| {
+        ApiError::unauthorized(
+            "Authentication Error - the Authorization header is not HTTP Basic credentials (Basic base64(AccountSid:AuthToken))",
+        )
+    })?;
+    let user_ok = constant_time_eq(user.as_bytes(), account.sid.as_str().as_bytes());
+    let password_ok = constant_time_eq(password.as_bytes(), account.auth_token.as_bytes());
+    if user_ok && password_ok {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized(
+            "Authentication Error - invalid username or password",
+        ))
+    }
+}
+
+fn parse_basic(value: &[u8]) -> Option<(String, String)> {
+    let value = std::str::from_utf8(value).ok()?.trim();
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+/// Compares without stopping at the first difference.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_basic_credentials() {
+        let header = format!("Basic {}", STANDARD.encode("AC1:secret:with:colons"));
+        assert_eq!(
+            parse_basic(header.as_bytes()),
+            Some(("AC1".into(), "secret:with:colons".into()))
+        );
+        assert_eq!(parse_basic(b"Bearer abc"), None);
+        assert_eq!(parse_basic(b"Basic !!!"), None);
+        assert_eq!(parse_basic(b"Basic"), None);
+        let no_colon = format!("basic {}", STANDARD.encode("AC1"));
+        assert_eq!(parse_basic(no_colon.as_bytes()), None);
+    }
+
+    #[test]
+    fn compares_exactly() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}

@@ -1,0 +1,362 @@
+//! The turn service: one inbound input, durable before its answer leaves.
+//!
+//! `lock_user` (one turn of a user at a time; a second message waits) → load
+//! the assistant, its model and the user's dialogue → `Engine::turn` →
+//! `UserLock::commit` (state, turn record, events in one transaction) → the
+//! result goes back to the channel. The clock is injected, so tests move time
+//! instead of sleeping.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use otto_engine::{
+    Bot, Engine, EngineConfig, EngineError, TurnInput, TurnResult, Understanding, Understood,
+};
+use otto_model::{Assistant, Sid};
+use otto_store::{
+    Account, Clock, CommittedTurn, DialogueRecord, ModelBuildStatus, NewEvent, PageRequest, Store,
+    StoreError, TurnCommit, TurnRecord,
+};
+use serde_json::{Value, json};
+use tracing::Instrument;
+
+use crate::builds::{BuildError, Builds};
+use crate::fetch::HttpFetcher;
+
+/// How often a turn is run again when another process changed the user's
+/// dialogue between loading and committing (only possible with several
+/// processes on one SQLite file).
+const COMMIT_ATTEMPTS: usize = 3;
+
+/// Why a turn could not run. None of these is about the conversation itself
+/// (those are [`EngineError`]s in the turn record): they are about the request.
+#[derive(Debug, thiserror::Error)]
+pub enum TurnError {
+    #[error("assistant {key:?} was not found in account {account}")]
+    AssistantNotFound { key: String, account: Sid },
+    #[error(
+        "assistant {assistant} has no completed model build yet ({state}); send the message again when training is done"
+    )]
+    NotTrained { assistant: Sid, state: String },
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for TurnError {
+    fn from(error: StoreError) -> TurnError {
+        TurnError::Store(error)
+    }
+}
+
+/// A committed turn.
+#[derive(Debug, Clone)]
+pub struct TurnOutcome {
+    pub assistant_sid: Sid,
+    pub result: TurnResult,
+    /// What the store holds now.
+    pub committed: CommittedTurn,
+}
+
+/// Runs turns for one account.
+#[derive(Debug)]
+pub struct TurnService {
+    store: Store,
+    account: Account,
+    builds: Arc<Builds>,
+    engine: Engine<HttpFetcher>,
+    clock: Clock,
+}
+
+impl TurnService {
+    pub fn new(
+        store: Store,
+        account: Account,
+        builds: Arc<Builds>,
+        fetcher: HttpFetcher,
+        config: EngineConfig,
+        clock: Clock,
+    ) -> TurnService {
+        TurnService {
+            store,
+            account,
+            builds,
+            engine: Engine::new(fetcher, config),
+            clock,
+        }
+    }
+
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn builds(&self) -> &Arc<Builds> {
+        &self.builds
+    }
+
+    pub fn engine_config(&self) -> &EngineConfig {
+        self.engine.config()
+    }
+
+    /// Now, by the injected clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.clock.now(), 0).unwrap_or_default()
+    }
+
+    /// Runs one input of a user of the assistant (addressed by SID or unique
+    /// name) and commits it. Two inputs of one user run one after the other,
+    /// in the order they took the user's lock.
+    pub async fn turn(&self, assistant: &str, input: TurnInput) -> Result<TurnOutcome, TurnError> {
+        let record = match self
+            .store
+            .fetch_assistant(&self.account.sid, assistant)
+            .await
+        {
+            Ok(record) => record,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(TurnError::AssistantNotFound {
+                    key: assistant.to_owned(),
+                    account: self.account.sid.clone(),
+                });
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let span = tracing::info_span!(
+            "turn",
+            assistant = %record.sid,
+            user = %input.user_identifier,
+            channel = %input.channel,
+            dialogue_sid = tracing::field::Empty,
+        );
+        self.turn_of(record, input).instrument(span).await
+    }
+
+    async fn turn_of(
+        &self,
+        record: otto_store::AssistantRecord,
+        input: TurnInput,
+    ) -> Result<TurnOutcome, TurnError> {
+        let Some(model) = self.builds.model_for(&record).await? else {
+            return Err(TurnError::NotTrained {
+                state: self.build_state(&record).await,
+                assistant: record.sid,
+            });
+        };
+        let (_, assistant) = self
+            .store
+            .load_assistant(&self.account.sid, record.sid.as_str())
+            .await?;
+        let bot = Bot {
+            account_sid: &self.account.sid,
+            assistant_sid: &record.sid,
+            assistant: &assistant,
+            understanding: &model.understanding,
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let lock = self
+                .store
+                .lock_user(&record.sid, &input.user_identifier)
+                .await?;
+            if let Some(dialogue) = lock.dialogue() {
+                tracing::Span::current().record("dialogue_sid", dialogue.sid.as_str());
+            }
+            let now = self.now();
+            let result = self
+                .engine
+                .turn(bot, lock.state(), input.clone(), now)
+                .await;
+            tracing::Span::current().record("dialogue_sid", result.state.sid.as_str());
+            let commit = TurnCommit {
+                state: result.state.clone(),
+                turn: Some(TurnRecord {
+                    input: input.text.clone(),
+                    output: turn_record_output(&result),
+                    task: result.task.clone(),
+                }),
+                events: result.events.iter().map(NewEvent::from_engine).collect(),
+                message_sid: None,
+            };
+            match lock.commit(commit).await {
+                Ok(committed) => {
+                    log_turn(&result);
+                    return Ok(TurnOutcome {
+                        assistant_sid: record.sid,
+                        result,
+                        committed,
+                    });
+                }
+                Err(StoreError::DialogueChanged { .. }) if attempt < COMMIT_ATTEMPTS => {
+                    tracing::warn!(
+                        attempt,
+                        "the dialogue changed under the turn; running it again"
+                    );
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
+    async fn build_state(&self, record: &otto_store::AssistantRecord) -> String {
+        let page = self
+            .store
+            .list_model_builds(
+                &self.account.sid,
+                record.sid.as_str(),
+                &PageRequest::first(1000),
+            )
+            .await;
+        match page.ok().and_then(|page| page.items.last().cloned()) {
+            None => "no model build was started".to_owned(),
+            Some(build) if build.status == ModelBuildStatus::Failed => format!(
+                "its latest build {} failed with error {}",
+                build.sid,
+                build.error_code.unwrap_or_default()
+            ),
+            Some(build) => format!("build {} is {}", build.sid, build.status),
+        }
+    }
+
+    /// Ends the dialogues that idled past the timeout (firing their
+    /// `onDialogueEnd`) without waiting for the users' next input; returns
+    /// how many ended.
+    pub async fn expire_idle(&self, limit: u32) -> Result<usize, TurnError> {
+        let now = self.now();
+        let timeout = self.engine.config().idle_timeout;
+        let idle_since = (now - timeout).timestamp();
+        let mut ended = 0;
+        for dialogue in self.store.idle_dialogues(idle_since, limit).await? {
+            if self.expire(&dialogue).await? {
+                ended += 1;
+            }
+        }
+        Ok(ended)
+    }
+
+    async fn expire(&self, dialogue: &DialogueRecord) -> Result<bool, TurnError> {
+        let (_, assistant) = match self
+            .store
+            .load_assistant(&dialogue.account_sid, dialogue.assistant_sid.as_str())
+            .await
+        {
+            Ok(loaded) => loaded,
+            // A deleted assistant: its dialogues are not ours to end.
+            Err(StoreError::NotFound { .. }) => return Ok(false),
+            Err(error) => return Err(error.into()),
+        };
+        let lock = self
+            .store
+            .lock_user(&dialogue.assistant_sid, &dialogue.user_identifier)
+            .await?;
+        let Some(state) = lock.state().filter(|state| state.sid == dialogue.sid) else {
+            return Ok(false);
+        };
+        let bot = Bot {
+            account_sid: &dialogue.account_sid,
+            assistant_sid: &dialogue.assistant_sid,
+            assistant: &assistant,
+            understanding: &NoUnderstanding,
+        };
+        let Some(expired) = self.engine.expire_idle(bot, state, self.now()) else {
+            return Ok(false);
+        };
+        lock.commit(TurnCommit {
+            state: expired.state,
+            turn: None,
+            events: expired.events.iter().map(NewEvent::from_engine).collect(),
+            message_sid: None,
+        })
+        .await?;
+        tracing::info!(dialogue_sid = %dialogue.sid, "idle dialogue ended");
+        Ok(true)
+    }
+
+    /// Sweeps idle dialogues every `every`, until the process ends.
+    pub async fn run_idle_sweeper(self: Arc<Self>, every: std::time::Duration) {
+        loop {
+            tokio::time::sleep(every).await;
+            match self.expire_idle(500).await {
+                Ok(0) => {}
+                Ok(ended) => tracing::info!(ended, "idle dialogues ended"),
+                Err(error) => tracing::error!(%error, "idle sweeper"),
+            }
+        }
+    }
+
+    /// The idle timeout as configured.
+    pub fn idle_timeout(&self) -> TimeDelta {
+        self.engine.config().idle_timeout
+    }
+
+    /// The assistant definition, for tools.
+    pub async fn assistant(&self, key: &str) -> Result<(Sid, Assistant), TurnError> {
+        match self.store.load_assistant(&self.account.sid, key).await {
+            Ok((ids, assistant)) => Ok((ids.sid, assistant)),
+            Err(StoreError::NotFound { .. }) => Err(TurnError::AssistantNotFound {
+                key: key.to_owned(),
+                account: self.account.sid.clone(),
+            }),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+/// What the turn record keeps: the channel-neutral output and how the input
+/// was understood, with the operator-visible errors.
+pub fn turn_record_output(result: &TurnResult) -> Value {
+    json!({
+        "output": result.output,
+        "route": result.route,
+        "task": result.task,
+        "confidence": result.confidence,
+        "next_best_task": result.next_best_task,
+        "fields": result.fields,
+        "errors": result.errors,
+    })
+}
+
+/// The errors kept in a turn record by [`turn_record_output`].
+pub fn recorded_errors(output: &Value) -> Vec<EngineError> {
+    output
+        .get("errors")
+        .and_then(|errors| serde_json::from_value(errors.clone()).ok())
+        .unwrap_or_default()
+}
+
+fn log_turn(result: &TurnResult) {
+    for error in &result.errors {
+        tracing::warn!(
+            code = error.code,
+            kind = ?error.kind,
+            task = error.task.as_deref().unwrap_or(""),
+            "{}",
+            error.message
+        );
+    }
+    tracing::info!(
+        task = result.task.as_deref().unwrap_or(""),
+        route = ?result.route,
+        confidence = result.confidence,
+        ended = result.state.ended,
+        "turn"
+    );
+}
+
+/// For ending idle dialogues, which needs no understanding.
+struct NoUnderstanding;
+
+impl Understanding for NoUnderstanding {
+    fn parse(&self, _text: &str, _tasks: Option<&[String]>, _now: DateTime<Utc>) -> Understood {
+        Understood::default()
+    }
+
+    fn normalize(&self, _field_type: &str, _answer: &str, _now: DateTime<Utc>) -> Option<String> {
+        None
+    }
+}
