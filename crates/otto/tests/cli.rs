@@ -64,17 +64,17 @@ const FIXTURE_CONVERSATIONS: [(&str, &str, usize); 8] = [
     (
         "twilio__autopilot-templates__Assistants-ApptScheduling-schema.json",
         "ApptScheduling.txt",
-        3,
+        4,
     ),
     (
         "twilio__autopilot-templates__Assistants-CustomerSatisfactionSurvey-schema.json",
         "CustomerSatisfactionSurvey.txt",
-        2,
+        3,
     ),
     (
         "twilio__autopilot-templates__Assistants-RestaurantReservations-schema.json",
         "RestaurantReservations.txt",
-        2,
+        3,
     ),
     (
         "twilio__autopilot-templates__Assistants-insurance-schema.json",

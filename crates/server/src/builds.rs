@@ -12,10 +12,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use otto_model::Assistant;
 use otto_model::Sid;
 use otto_nlu::{Model, TrainOptions, TrainProgress, TrainingData};
 use otto_store::{
-    AssistantRecord, BuildOutcome, ModelBuildRecord, ModelBuildStatus, NewModelBuild, Store,
+    AssistantIds, BuildOutcome, ModelBuildRecord, ModelBuildStatus, NewModelBuild, Store,
     StoreError,
 };
 use tracing::Instrument;
@@ -256,12 +257,14 @@ impl Builds {
     }
 
     /// The model of the assistant's newest completed build, or `None` when it
-    /// has none yet.
+    /// has none yet. `definition` is the assistant as loaded with `ids` (its
+    /// custom field types check collect answers).
     pub async fn model_for(
         &self,
-        assistant: &AssistantRecord,
+        ids: &AssistantIds,
+        definition: &Assistant,
     ) -> Result<Option<Arc<LoadedModel>>, BuildError> {
-        let Some(build) = &assistant.latest_model_build_sid else {
+        let Some(build) = &ids.latest_model_build_sid else {
             return Ok(None);
         };
         if let Some(found) = self.cached(build) {
@@ -276,17 +279,13 @@ impl Builds {
             build: build.clone(),
             problem: error.to_string(),
         })?;
-        let (_, definition) = self
-            .store
-            .load_assistant(&assistant.account_sid, assistant.sid.as_str())
-            .await?;
         self.loads.fetch_add(1, Ordering::Relaxed);
         let loaded = self.keep(LoadedModel {
             build_sid: build.clone(),
-            assistant_sid: assistant.sid.clone(),
-            understanding: NluUnderstanding::new(model, &training_data(&definition)),
+            assistant_sid: ids.sid.clone(),
+            understanding: NluUnderstanding::new(model, &training_data(definition)),
         });
-        tracing::info!(build = %build, assistant = %assistant.sid, "model loaded");
+        tracing::info!(build = %build, assistant = %ids.sid, "model loaded");
         Ok(Some(loaded))
     }
 

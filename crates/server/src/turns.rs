@@ -14,8 +14,8 @@ use otto_engine::{
 };
 use otto_model::{Assistant, Sid};
 use otto_store::{
-    Account, Clock, CommittedTurn, DialogueRecord, ModelBuildStatus, NewEvent, PageRequest, Store,
-    StoreError, TurnCommit, TurnRecord,
+    Account, AssistantIds, Clock, CommittedTurn, DialogueRecord, ModelBuildStatus, NewEvent,
+    PageRequest, Store, StoreError, TurnCommit, TurnRecord,
 };
 use serde_json::{Value, json};
 use tracing::Instrument;
@@ -112,12 +112,14 @@ impl TurnService {
     /// name) and commits it. Two inputs of one user run one after the other,
     /// in the order they took the user's lock.
     pub async fn turn(&self, assistant: &str, input: TurnInput) -> Result<TurnOutcome, TurnError> {
-        let record = match self
+        // The definition is read on every turn: task actions changed through
+        // the REST API take effect at once, as on Autopilot.
+        let (ids, definition) = match self
             .store
-            .fetch_assistant(&self.account.sid, assistant)
+            .load_assistant(&self.account.sid, assistant)
             .await
         {
-            Ok(record) => record,
+            Ok(loaded) => loaded,
             Err(StoreError::NotFound { .. }) => {
                 return Err(TurnError::AssistantNotFound {
                     key: assistant.to_owned(),
@@ -128,32 +130,29 @@ impl TurnService {
         };
         let span = tracing::info_span!(
             "turn",
-            assistant = %record.sid,
+            assistant = %ids.sid,
             user = %input.user_identifier,
             channel = %input.channel,
             dialogue_sid = tracing::field::Empty,
         );
-        self.turn_of(record, input).instrument(span).await
+        self.turn_of(ids, definition, input).instrument(span).await
     }
 
     async fn turn_of(
         &self,
-        record: otto_store::AssistantRecord,
+        ids: AssistantIds,
+        assistant: Assistant,
         input: TurnInput,
     ) -> Result<TurnOutcome, TurnError> {
-        let Some(model) = self.builds.model_for(&record).await? else {
+        let Some(model) = self.builds.model_for(&ids, &assistant).await? else {
             return Err(TurnError::NotTrained {
-                state: self.build_state(&record).await,
-                assistant: record.sid,
+                state: self.build_state(&ids.sid).await,
+                assistant: ids.sid,
             });
         };
-        let (_, assistant) = self
-            .store
-            .load_assistant(&self.account.sid, record.sid.as_str())
-            .await?;
         let bot = Bot {
             account_sid: &self.account.sid,
-            assistant_sid: &record.sid,
+            assistant_sid: &ids.sid,
             assistant: &assistant,
             understanding: &model.understanding,
         };
@@ -162,7 +161,7 @@ impl TurnService {
             attempt += 1;
             let lock = self
                 .store
-                .lock_user(&record.sid, &input.user_identifier)
+                .lock_user(&ids.sid, &input.user_identifier)
                 .await?;
             if let Some(dialogue) = lock.dialogue() {
                 tracing::Span::current().record("dialogue_sid", dialogue.sid.as_str());
@@ -187,7 +186,7 @@ impl TurnService {
                 Ok(committed) => {
                     log_turn(&result);
                     return Ok(TurnOutcome {
-                        assistant_sid: record.sid,
+                        assistant_sid: ids.sid,
                         result,
                         committed,
                     });
@@ -203,12 +202,12 @@ impl TurnService {
         }
     }
 
-    async fn build_state(&self, record: &otto_store::AssistantRecord) -> String {
+    async fn build_state(&self, assistant: &Sid) -> String {
         let page = self
             .store
             .list_model_builds(
                 &self.account.sid,
-                record.sid.as_str(),
+                assistant.as_str(),
                 &PageRequest::first(1000),
             )
             .await;

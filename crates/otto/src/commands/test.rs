@@ -21,8 +21,8 @@ pub struct TestArgs {
     /// Test this schema file: imported and trained into a temporary database.
     #[arg(long, conflicts_with = "db")]
     pub schema: Option<PathBuf>,
-    /// Test an assistant of this database (default sqlite://otto.db).
-    #[arg(long, env = "OTTO_DB")]
+    /// Test an assistant of this database (default: OTTO_DB, else sqlite://otto.db).
+    #[arg(long)]
     pub db: Option<String>,
     /// Which assistant of the database (SID or unique name); needed when it has several.
     #[arg(long, conflicts_with = "schema")]
@@ -34,7 +34,8 @@ pub struct TestArgs {
 
 pub const LONG_ABOUT: &str =
     "Runs conversation tests: plain-text files where each conversation is a \
-block of lines (a blank line between conversations, each one a new user):
+block of lines (a blank line between conversations, each one a new user). The notes \
+on the right explain the lines; they are not part of the file:
 
   # Booking a table                   the first comment names the conversation
   now: 2026-03-11T10:00:00Z           set the test clock
@@ -77,7 +78,10 @@ pub async fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
             Some(schema),
         ),
         (None, Some(url)) => (url.clone(), None),
-        (None, None) => (db::DEFAULT_DB.to_owned(), None),
+        (None, None) => (
+            std::env::var("OTTO_DB").unwrap_or_else(|_| db::DEFAULT_DB.to_owned()),
+            None,
+        ),
     };
     let opened = db::open(&url, clock.clone()).await?;
     let otto = Otto::new(
