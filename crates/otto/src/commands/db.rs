@@ -9,7 +9,7 @@ use otto_model::Sid;
 use otto_nlu::TrainProgress;
 use otto_server::Builds;
 use otto_store::{
-    ACCOUNT_SID_KEY, Account, Clock, ModelBuildRecord, ModelBuildStatus, NewModelBuild,
+    AUTH_TOKEN_KEY, Account, Clock, ModelBuildRecord, ModelBuildStatus, NewModelBuild,
     PageRequest, Store, StoreOptions,
 };
 
@@ -29,7 +29,7 @@ pub struct DbArgs {
 pub struct Opened {
     pub store: Store,
     pub account: Account,
-    /// The account was generated just now (first start on this database).
+    /// The auth token was generated just now (first start on this database).
     pub generated: bool,
 }
 
@@ -47,14 +47,14 @@ pub async fn open(db: &str, clock: Clock) -> anyhow::Result<Opened> {
     .with_context(|| format!("cannot open the database {db}"))?;
     let env_sid = std::env::var("OTTO_ACCOUNT_SID").ok();
     let env_token = std::env::var("OTTO_AUTH_TOKEN").ok();
-    let had_account = store.get_setting(ACCOUNT_SID_KEY).await?.is_some();
+    let had_token = store.get_setting(AUTH_TOKEN_KEY).await?.is_some();
     let account = store
         .ensure_account(env_sid.as_deref(), env_token.as_deref())
         .await?;
     Ok(Opened {
         store,
         account,
-        generated: !had_account && env_sid.is_none() && env_token.is_none(),
+        generated: !had_token && env_token.is_none(),
     })
 }
 
