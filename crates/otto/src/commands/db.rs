@@ -9,8 +9,8 @@ use otto_model::Sid;
 use otto_nlu::TrainProgress;
 use otto_server::Builds;
 use otto_store::{
-    AUTH_TOKEN_KEY, Account, Clock, ModelBuildRecord, ModelBuildStatus, NewModelBuild,
-    PageRequest, Store, StoreOptions,
+    AUTH_TOKEN_KEY, Account, Clock, ModelBuildRecord, ModelBuildStatus, NewModelBuild, PageRequest,
+    Store, StoreOptions,
 };
 
 use super::progress::bar;
