@@ -32,6 +32,11 @@ pub struct FeatureConfig {
     pub stems: bool,
     /// Keep only n-grams that occur in at least this many training utterances.
     pub min_df: u32,
+    /// Add the static-vector block (the IDF-weighted mean of the words'
+    /// static vectors, see [`crate::embeddings`]) where the language has them.
+    pub static_vectors: bool,
+    /// Relative weight of the static block.
+    pub static_weight: f32,
 }
 
 impl Default for FeatureConfig {
@@ -42,6 +47,8 @@ impl Default for FeatureConfig {
             word_bigrams: true,
             stems: true,
             min_df: 1,
+            static_vectors: true,
+            static_weight: 1.0,
         }
     }
 }
@@ -57,6 +64,8 @@ const BOUNDARY: &str = "\u{1}";
 pub struct Grams {
     pub words: Vec<u64>,
     pub chars: Vec<u64>,
+    /// The words (folded) and their unigram hashes, for the static block.
+    pub plain_words: Vec<(u64, String)>,
 }
 
 /// Extracts the n-gram hashes of a tokenised utterance; `stems` is aligned with `tokens`.
@@ -68,7 +77,11 @@ pub fn grams(tokens: &[Token], stems: &[String], config: &FeatureConfig) -> Gram
         .filter(|(t, _)| t.kind != TokenKind::Punct)
         .collect();
     for &(token, stem) in &words {
-        grams.words.push(hash_str(WORD_BLOCK, &token.norm));
+        let unigram = hash_str(WORD_BLOCK, &token.norm);
+        grams.words.push(unigram);
+        if config.static_vectors {
+            grams.plain_words.push((unigram, token.norm.clone()));
+        }
         if config.stems && *stem != token.norm {
             grams.words.push(hash_str(STEM_BLOCK, stem));
         }
@@ -138,6 +151,9 @@ pub struct FeatureSpace {
     idf: Vec<f32>,
     /// The IDF an n-gram seen once would have: what unknown n-grams weigh.
     max_idf: f32,
+    /// The static vectors of the last block ([`crate::embeddings::RESOURCE_ID`]),
+    /// when the language has them and the configuration asks for them.
+    static_vectors: Option<String>,
 }
 
 impl FeatureSpace {
@@ -190,11 +206,30 @@ impl FeatureSpace {
             columns,
             idf,
             max_idf: ((1.0 + n) / 2.0).ln() + 1.0,
+            static_vectors: (config.static_vectors
+                && crate::embeddings::for_language(language).is_some())
+            .then(|| crate::embeddings::RESOURCE_ID.to_string()),
         }
     }
 
     pub fn dimension(&self) -> usize {
-        self.idf.len()
+        self.idf.len() + self.static_dims()
+    }
+
+    fn static_dims(&self) -> usize {
+        self.static_vectors()
+            .map_or(0, crate::embeddings::StaticVectors::dims)
+    }
+
+    fn static_vectors(&self) -> Option<&'static crate::embeddings::StaticVectors> {
+        self.static_vectors
+            .as_ref()
+            .and_then(|_| crate::embeddings::for_language(self.language))
+    }
+
+    /// The static-vector file this space needs, if any.
+    pub fn static_resource(&self) -> Option<&str> {
+        self.static_vectors.as_deref()
     }
 
     /// The weighted sparse row of one utterance; n-grams never seen in training are dropped.
@@ -207,6 +242,7 @@ impl FeatureSpace {
         let mut row = Vec::with_capacity(grams.words.len() + grams.chars.len());
         let words = self.add_block(&grams.words, 1.0, &mut row);
         let chars = self.add_block(&grams.chars, self.config.char_weight, &mut row);
+        self.add_static_block(&grams.plain_words, &mut row);
         let coverage = Coverage {
             known_words: words,
             known_chars: if grams.chars.is_empty() {
@@ -279,6 +315,34 @@ impl Coverage {
     }
 }
 
+impl FeatureSpace {
+    /// Appends the IDF-weighted mean of the words' static vectors, unit
+    /// length times the block weight, in the columns after the n-grams.
+    fn add_static_block(&self, words: &[(u64, String)], row: &mut SparseRow) {
+        let Some(vectors) = self.static_vectors() else {
+            return;
+        };
+        if words.is_empty() {
+            return;
+        }
+        let mut sum = vec![0.0f32; vectors.dims()];
+        for (unigram, word) in words {
+            let idf = self
+                .columns
+                .get(unigram)
+                .map_or(self.max_idf, |&c| self.idf[c as usize]);
+            vectors.add_word(word, idf, &mut sum);
+        }
+        crate::embeddings::normalize(&mut sum);
+        let first = self.idf.len() as u32;
+        row.extend(
+            sum.iter()
+                .enumerate()
+                .map(|(d, &v)| (first + d as u32, v * self.config.static_weight)),
+        );
+    }
+}
+
 /// The squared TF-IDF mass of n-grams without a column.
 fn unknown_mass(unknown: &mut [u64], idf: f32) -> f32 {
     unknown.sort_unstable();
@@ -332,8 +396,17 @@ mod tests {
 
     #[test]
     fn vectors_are_normalised_per_block_and_drop_unknown_grams() {
+        let config = FeatureConfig {
+            static_vectors: false,
+            ..FeatureConfig::default()
+        };
+        let grams_of = |text: &str| {
+            let tokens = tokenize(text, Language::English);
+            let stems = crate::text::Stemmer::new(Language::English).stems(&tokens);
+            grams(&tokens, &stems, &config)
+        };
         let docs = vec![grams_of("book a table"), grams_of("play some music")];
-        let space = FeatureSpace::fit(FeatureConfig::default(), Language::English, &docs);
+        let space = FeatureSpace::fit(config, Language::English, &docs);
         let row = space.vectorize(&grams_of("book a table"));
         let norm: f32 = row.iter().map(|(_, v)| v * v).sum();
         assert!(
@@ -349,5 +422,28 @@ mod tests {
             .map(|(_, v)| v * v)
             .sum();
         assert!(half < 1.0, "norm {half}");
+    }
+
+    #[test]
+    fn the_static_block_follows_the_n_grams_with_unit_length() {
+        let docs = vec![grams_of("book a table"), grams_of("play some music")];
+        let space = FeatureSpace::fit(FeatureConfig::default(), Language::English, &docs);
+        assert_eq!(
+            space.static_resource(),
+            Some(crate::embeddings::RESOURCE_ID)
+        );
+        let row = space.vectorize(&grams_of("reserve a table"));
+        let dense: Vec<f32> = row
+            .iter()
+            .filter(|(c, _)| *c as usize >= space.idf.len())
+            .map(|(_, v)| *v)
+            .collect();
+        assert_eq!(dense.len(), 128);
+        let norm: f32 = dense.iter().map(|v| v * v).sum();
+        assert!((norm - 1.0).abs() < 1e-4, "norm {norm}");
+        assert_eq!(space.dimension(), space.idf.len() + 128);
+        // Other languages have no static vectors.
+        let spanish = FeatureSpace::fit(FeatureConfig::default(), Language::Spanish, &docs);
+        assert_eq!(spanish.static_resource(), None);
     }
 }

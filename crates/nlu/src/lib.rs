@@ -13,6 +13,7 @@
 
 pub mod classify;
 pub mod dataset;
+pub mod embeddings;
 pub mod eval;
 pub mod features;
 pub mod fields;

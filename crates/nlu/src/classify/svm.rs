@@ -32,7 +32,7 @@ pub struct SvmConfig {
 impl Default for SvmConfig {
     fn default() -> Self {
         SvmConfig {
-            c: 0.7,
+            c: 0.5,
             tolerance: 0.1,
             max_passes: 60,
             seed: 0x5eed,

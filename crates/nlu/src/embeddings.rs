@@ -1,0 +1,286 @@
+//! Static word vectors: what a word means, roughly, before any training.
+//!
+//! The vectors were distilled from all-MiniLM-L6-v2 (Apache-2.0): every
+//! WordPiece token of its vocabulary was run through the model on its own,
+//! the outputs reduced to 128 dimensions (PCA) and quantised to one byte
+//! each (`bench/research/distill_static.py` rebuilds the file; the method
+//! and what it is worth are in `bench/research/REPORT.md`). A word's vector
+//! is the mean of its pieces' vectors. They give the classifier a sense of
+//! synonyms its training samples never showed, and the field tagger word
+//! clusters and a measure of how much a word looks like a field's values.
+//!
+//! English only: the model and its vocabulary are English.
+
+use std::sync::LazyLock;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::text::Language;
+
+/// Identifies the vector file; stored in models that use it, so a model is
+/// never read with other vectors than it was trained with.
+pub const RESOURCE_ID: &str = "minilm-l6-static-128/1";
+
+const MAGIC: &[u8; 8] = b"OTTOSTV1";
+static ENGLISH_BYTES: &[u8] = include_bytes!("../resources/minilm-l6-static-128.bin");
+static ENGLISH: LazyLock<StaticVectors> = LazyLock::new(|| {
+    StaticVectors::parse(ENGLISH_BYTES).expect("the embedded vector file is valid")
+});
+
+/// The static vectors for a language, if otto has them.
+pub fn for_language(language: Language) -> Option<&'static StaticVectors> {
+    (language == Language::English).then(|| &*ENGLISH)
+}
+
+/// Word-piece vectors, quantised, with word clusters.
+pub struct StaticVectors {
+    dims: usize,
+    pieces: FxHashMap<String, u32>,
+    unknown: u32,
+    /// `count × dims` bytes; a vector is `bytes × scale`.
+    bytes: Vec<i8>,
+    scales: Vec<f32>,
+    /// `clusters × dims`, unit length.
+    centroids: Vec<f32>,
+    /// The nearest centroid of every piece (a one-piece word's cluster),
+    /// computed on first use: only the field tagger needs clusters, and the
+    /// table costs 30,522 × 256 × 128 multiply-adds.
+    piece_clusters: std::sync::OnceLock<Vec<u16>>,
+}
+
+/// A problem in a vector file.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the static vector file is damaged: {0}")]
+pub struct VectorFileError(&'static str);
+
+impl StaticVectors {
+    fn parse(bytes: &[u8]) -> Result<StaticVectors, VectorFileError> {
+        if bytes.len() < 20 || &bytes[..8] != MAGIC {
+            return Err(VectorFileError("bad magic bytes"));
+        }
+        let u32_at =
+            |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes")) as usize;
+        let (count, dims, clusters) = (u32_at(8), u32_at(12), u32_at(16));
+        let vectors_end = 20 + count * dims;
+        let scales_end = vectors_end + 4 * count;
+        let centroids_end = scales_end + 4 * clusters * dims;
+        if bytes.len() < centroids_end || dims == 0 || clusters > u16::MAX as usize {
+            return Err(VectorFileError("truncated"));
+        }
+        let f32s = |range: std::ops::Range<usize>| -> Vec<f32> {
+            bytes[range]
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                .collect()
+        };
+        let text = std::str::from_utf8(&bytes[centroids_end..])
+            .map_err(|_| VectorFileError("the vocabulary is not UTF-8"))?;
+        let pieces: FxHashMap<String, u32> = text
+            .split('\n')
+            .take(count)
+            .enumerate()
+            .map(|(i, piece)| (piece.to_string(), i as u32))
+            .collect();
+        let vectors = StaticVectors {
+            dims,
+            unknown: *pieces
+                .get("[UNK]")
+                .ok_or(VectorFileError("no [UNK] piece"))?,
+            pieces,
+            bytes: bytes[20..vectors_end].iter().map(|&b| b as i8).collect(),
+            scales: f32s(vectors_end..scales_end),
+            centroids: f32s(scales_end..centroids_end),
+            piece_clusters: std::sync::OnceLock::new(),
+        };
+        if vectors.centroids.is_empty() {
+            return Err(VectorFileError("no clusters"));
+        }
+        Ok(vectors)
+    }
+
+    fn piece_clusters(&self) -> &[u16] {
+        self.piece_clusters.get_or_init(|| {
+            (0..self.scales.len())
+                .into_par_iter()
+                .map(|piece| {
+                    let mut v = vec![0.0; self.dims];
+                    self.add_piece(piece as u32, 1.0, &mut v);
+                    self.nearest_centroid(&v)
+                })
+                .collect()
+        })
+    }
+
+    pub fn dims(&self) -> usize {
+        self.dims
+    }
+
+    pub fn clusters(&self) -> usize {
+        self.centroids.len() / self.dims
+    }
+
+    /// Adds `weight` times the vector of `word` (folded) to `out`: the mean
+    /// of its WordPiece pieces.
+    pub fn add_word(&self, word: &str, weight: f32, out: &mut [f32]) {
+        let mut pieces = [0u32; 16];
+        let count = self.word_pieces(word, &mut pieces);
+        let share = weight / count as f32;
+        for &piece in &pieces[..count] {
+            self.add_piece(piece, share, out);
+        }
+    }
+
+    /// The cluster of `word`: the nearest of the file's centroids.
+    pub fn cluster(&self, word: &str) -> u16 {
+        let mut pieces = [0u32; 16];
+        let count = self.word_pieces(word, &mut pieces);
+        if count == 1 {
+            return self.piece_clusters()[pieces[0] as usize];
+        }
+        let mut v = vec![0.0; self.dims];
+        for &piece in &pieces[..count] {
+            self.add_piece(piece, 1.0, &mut v);
+        }
+        self.nearest_centroid(&v)
+    }
+
+    fn add_piece(&self, piece: u32, weight: f32, out: &mut [f32]) {
+        let start = piece as usize * self.dims;
+        let scale = self.scales[piece as usize] * weight;
+        for (o, &b) in out.iter_mut().zip(&self.bytes[start..start + self.dims]) {
+            *o += b as f32 * scale;
+        }
+    }
+
+    fn nearest_centroid(&self, v: &[f32]) -> u16 {
+        let mut best = (f32::NEG_INFINITY, 0u16);
+        for (k, centroid) in self.centroids.chunks_exact(self.dims).enumerate() {
+            let score: f32 = centroid.iter().zip(v).map(|(c, x)| c * x).sum();
+            if score > best.0 {
+                best = (score, k as u16);
+            }
+        }
+        best.1
+    }
+
+    /// BERT's WordPiece: the longest vocabulary piece from the start, then
+    /// `##`-continuations; a word that cannot be cut is `[UNK]`. Words of
+    /// more than 16 pieces (or 100 characters) are `[UNK]` too.
+    fn word_pieces(&self, word: &str, out: &mut [u32; 16]) -> usize {
+        let chars: Vec<(usize, char)> = word.char_indices().collect();
+        if chars.is_empty() || chars.len() > 100 {
+            out[0] = self.unknown;
+            return 1;
+        }
+        let mut buffer = String::with_capacity(word.len() + 2);
+        let mut count = 0;
+        let mut start = 0;
+        while start < chars.len() {
+            let mut end = chars.len();
+            let mut found = None;
+            while start < end {
+                let from = chars[start].0;
+                let to = chars.get(end).map_or(word.len(), |c| c.0);
+                buffer.clear();
+                if start > 0 {
+                    buffer.push_str("##");
+                }
+                buffer.push_str(&word[from..to]);
+                if let Some(&piece) = self.pieces.get(buffer.as_str()) {
+                    found = Some(piece);
+                    break;
+                }
+                end -= 1;
+            }
+            match found {
+                Some(piece) if count < out.len() => {
+                    out[count] = piece;
+                    count += 1;
+                    start = end;
+                }
+                _ => {
+                    out[0] = self.unknown;
+                    return 1;
+                }
+            }
+        }
+        count
+    }
+}
+
+/// `v / |v|` in place (a zero vector stays zero).
+pub fn normalize(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vector(word: &str) -> Vec<f32> {
+        let vectors = for_language(Language::English).unwrap();
+        let mut v = vec![0.0; vectors.dims()];
+        vectors.add_word(word, 1.0, &mut v);
+        normalize(&mut v);
+        v
+    }
+
+    fn cosine(a: &str, b: &str) -> f32 {
+        vector(a).iter().zip(vector(b)).map(|(x, y)| x * y).sum()
+    }
+
+    #[test]
+    fn the_embedded_file_reads() {
+        let vectors = for_language(Language::English).unwrap();
+        assert_eq!((vectors.dims(), vectors.clusters()), (128, 256));
+        assert!(for_language(Language::Spanish).is_none());
+    }
+
+    #[test]
+    fn words_are_cut_into_word_pieces() {
+        let vectors = for_language(Language::English).unwrap();
+        let mut pieces = [0u32; 16];
+        assert_eq!(
+            vectors.word_pieces("playlist", &mut pieces),
+            2,
+            "play ##list"
+        );
+        assert_eq!(vectors.word_pieces("music", &mut pieces), 1);
+        assert_eq!(vectors.word_pieces("", &mut pieces), 1);
+        assert_eq!(pieces[0], vectors.unknown);
+        assert_eq!(vectors.word_pieces(&"a".repeat(150), &mut pieces), 1);
+        assert_eq!(pieces[0], vectors.unknown);
+    }
+
+    #[test]
+    fn similar_words_share_clusters_more_often() {
+        let vectors = for_language(Language::English).unwrap();
+        let cluster = |w: &str| vectors.cluster(w);
+        assert_eq!(cluster("monday"), cluster("tuesday"));
+        assert_ne!(cluster("monday"), cluster("pizza"));
+        assert!(cluster("playlist") < 256);
+    }
+
+    #[test]
+    fn similar_words_are_close() {
+        assert!(cosine("money", "cash") > cosine("money", "weather"));
+        assert!(cosine("song", "music") > cosine("song", "restaurant"));
+        assert!(cosine("paris", "london") > cosine("paris", "sing"));
+    }
+
+    #[test]
+    fn damaged_files_are_refused() {
+        assert_eq!(
+            StaticVectors::parse(b"nope").err(),
+            Some(VectorFileError("bad magic bytes"))
+        );
+        assert_eq!(
+            StaticVectors::parse(&ENGLISH_BYTES[..1000]).err(),
+            Some(VectorFileError("truncated"))
+        );
+    }
+}
