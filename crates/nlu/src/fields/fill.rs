@@ -100,7 +100,7 @@ fn example_value(field_type: &str, field: &str, data: &TrainingData, rng: &mut S
 }
 
 /// Typical values of each built-in type, used to fill tags in samples.
-fn builtin_examples(ty: BuiltinType, language: Lang) -> &'static [&'static str] {
+pub(super) fn builtin_examples(ty: BuiltinType, language: Lang) -> &'static [&'static str] {
     use BuiltinType::*;
     if language != Lang::English
         && let Some(examples) = localised_examples(ty, language)

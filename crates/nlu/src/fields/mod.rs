@@ -17,7 +17,7 @@ use otto_builtin_types::{self as builtin, BuiltinType};
 use serde::{Deserialize, Serialize};
 
 use crate::model::FieldMatch;
-use crate::text::{Language, Token};
+use crate::text::{Language, Token, TokenKind};
 use crate::training::{TaskData, TrainingData};
 use gazetteer::Gazetteer;
 
@@ -29,6 +29,9 @@ pub struct FieldsConfig {
     /// the samples use as ordinary words).
     pub values_anywhere: bool,
     pub tagger: TaggerConfig,
+    /// Tell the tagger word clusters and each word's similarity to each
+    /// field's values, from the static vectors (where the language has them).
+    pub static_vectors: bool,
 }
 
 impl Default for FieldsConfig {
@@ -36,6 +39,7 @@ impl Default for FieldsConfig {
         FieldsConfig {
             values_anywhere: true,
             tagger: TaggerConfig::default(),
+            static_vectors: true,
         }
     }
 }
@@ -63,6 +67,10 @@ pub struct FieldExtractor {
     wanted_types: Vec<bool>,
     /// Learned from the task's samples; `None` when they tag no field.
     tagger: Option<Tagger>,
+    /// Per field, the direction of its values in static-vector space (unit
+    /// length): how much a word looks like the field's values is a tagger
+    /// feature. Empty without static vectors.
+    centroids: Vec<Option<Vec<f32>>>,
     config: FieldsConfig,
 }
 
@@ -103,11 +111,21 @@ impl FieldExtractor {
                 })
             })
             .collect();
+        let centroids = match crate::embeddings::for_language(data.language) {
+            Some(vectors) if config.static_vectors => task
+                .fields
+                .iter()
+                .filter(|f| fields.iter().any(|s| s.name == f.name))
+                .map(|f| value_centroid(vectors, &f.field_type, data))
+                .collect(),
+            _ => Vec::new(),
+        };
         let mut extractor = FieldExtractor {
             language: data.language,
             fields,
             wanted_types,
             tagger: None,
+            centroids,
             config: *config,
         };
         extractor.tagger = extractor.train_tagger(task, data, gazetteer, stemmer, seed);
@@ -152,7 +170,8 @@ impl FieldExtractor {
                     stems: &stems,
                     reference,
                 };
-                let annotations = Self::annotations(&self.candidates(&prepared, gazetteer));
+                let annotations =
+                    self.annotations(&prepared, &self.candidates(&prepared, gazetteer));
                 (tokens, stems, annotations)
             })
             .collect();
@@ -211,8 +230,10 @@ impl FieldExtractor {
         candidates
     }
 
-    /// What the tagger is told about the utterance besides its words.
-    fn annotations(candidates: &[Candidate]) -> Annotations {
+    /// What the tagger is told about the utterance besides its words: where
+    /// listed and built-in values are, each word's cluster, and how much each
+    /// word looks like each field's values.
+    fn annotations(&self, utterance: &Prepared, candidates: &[Candidate]) -> Annotations {
         let mut annotations = Annotations::new();
         for c in candidates {
             match c.kind {
@@ -222,7 +243,40 @@ impl FieldExtractor {
                 FieldKind::Builtin(ty) => annotations.add(ty.name(), c.first, c.last),
             }
         }
+        if let Some(vectors) = crate::embeddings::for_language(self.language)
+            .filter(|_| self.config.static_vectors && !self.centroids.is_empty())
+        {
+            self.vector_annotations(vectors, utterance.tokens, &mut annotations);
+        }
         annotations
+    }
+
+    fn vector_annotations(
+        &self,
+        vectors: &crate::embeddings::StaticVectors,
+        tokens: &[Token],
+        annotations: &mut Annotations,
+    ) {
+        let mut v = vec![0.0f32; vectors.dims()];
+        for (t, token) in tokens.iter().enumerate() {
+            if token.kind != TokenKind::Word {
+                continue;
+            }
+            annotations.add(&format!("cl:{}", vectors.cluster(&token.norm)), t, t);
+            v.fill(0.0);
+            vectors.add_word(&token.norm, 1.0, &mut v);
+            crate::embeddings::normalize(&mut v);
+            for (f, centroid) in self.centroids.iter().enumerate() {
+                let Some(centroid) = centroid else { continue };
+                let cosine: f32 = centroid.iter().zip(&v).map(|(c, x)| c * x).sum();
+                // Cumulative levels, so "at least this similar" is one feature.
+                for (level, &at_least) in SIMILARITY_LEVELS.iter().enumerate() {
+                    if cosine >= at_least {
+                        annotations.add_local(&format!("sim:{f}:{level}"), t);
+                    }
+                }
+            }
+        }
     }
 
     /// The built-in types of the task's fields, each once.
@@ -249,7 +303,7 @@ impl FieldExtractor {
         let candidates = self.candidates(utterance, gazetteer);
         let mut found: Vec<FieldMatch> = Vec::new();
         if let Some(tagger) = &self.tagger {
-            let annotations = Self::annotations(&candidates);
+            let annotations = self.annotations(utterance, &candidates);
             let tagged = tagger.tag(&Utterance {
                 text: utterance.text,
                 tokens: utterance.tokens,
@@ -335,6 +389,49 @@ impl FieldExtractor {
             push_unless_overlapping(found, field, utterance.text, start, end, c.value.clone());
         }
     }
+}
+
+/// Cosine levels of a word against a field's value centroid that become features.
+const SIMILARITY_LEVELS: [f32; 5] = [0.2, 0.35, 0.5, 0.65, 0.8];
+
+/// The unit mean of the unit vectors of every word of a field type's values
+/// (a custom type's values and synonyms, a built-in type's examples).
+fn value_centroid(
+    vectors: &crate::embeddings::StaticVectors,
+    field_type: &str,
+    data: &TrainingData,
+) -> Option<Vec<f32>> {
+    let values: Vec<String> = match BuiltinType::from_name(field_type) {
+        Some(ty) => fill::builtin_examples(ty, data.language)
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        None => data
+            .custom_type(field_type)?
+            .values
+            .iter()
+            .map(|v| v.value.clone())
+            .collect(),
+    };
+    let mut sum = vec![0.0f32; vectors.dims()];
+    let mut word = vec![0.0f32; vectors.dims()];
+    let mut count = 0;
+    for value in &values {
+        for token in tokenize(value, data.language) {
+            if token.kind != TokenKind::Word {
+                continue;
+            }
+            word.fill(0.0);
+            vectors.add_word(&token.norm, 1.0, &mut word);
+            crate::embeddings::normalize(&mut word);
+            sum.iter_mut().zip(&word).for_each(|(s, w)| *s += w);
+            count += 1;
+        }
+    }
+    (count > 0).then(|| {
+        crate::embeddings::normalize(&mut sum);
+        sum
+    })
 }
 
 /// A value found by a rule (a listed value or a built-in parser) at tokens `first..=last`.

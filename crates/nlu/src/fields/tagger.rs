@@ -30,6 +30,8 @@ struct AnnotationSpan {
     last: u32,
     id: u64,
     lexical: bool,
+    /// Felt by the span's own tokens only, not by their neighbours.
+    local: bool,
 }
 
 impl Annotations {
@@ -49,6 +51,15 @@ impl Annotations {
     /// ([`TaggerConfig::lexical_dropout`]).
     pub fn add_lexical(&mut self, name: &str, first: usize, last: usize) {
         self.push(name, first, last, true);
+    }
+
+    /// Token `token` has property `name` (say `sim:size:3`, how much the word
+    /// looks like a field's values): a feature of that token only.
+    pub fn add_local(&mut self, name: &str, token: usize) {
+        self.push(name, token, token, false);
+        if let Some(span) = self.spans.last_mut() {
+            span.local = true;
+        }
     }
 
     /// Per-token strings (`gaz:playlist:B`), each an annotation of its token alone.
@@ -77,6 +88,7 @@ impl Annotations {
             last: last.min(u32::MAX as usize) as u32,
             id: hash::str(SEED_ANNOTATION, name),
             lexical,
+            local: false,
         });
     }
 }
@@ -470,7 +482,8 @@ impl Extractor {
                     (false, false) => 2,
                     (false, true) => 3,
                 };
-                for o in -aw..=aw {
+                let window = if span.local { 0 } else { aw };
+                for o in -window..=window {
                     let target = t as i64 - o;
                     if target < 0 || target >= n as i64 {
                         continue;
