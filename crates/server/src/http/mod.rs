@@ -7,6 +7,7 @@ mod custom_channel;
 mod dialogues;
 pub mod error;
 pub mod render;
+pub mod rest;
 
 use std::sync::Arc;
 
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/Assistants/{assistant_sid}/Dialogues/{sid}",
             get(dialogues::fetch),
         )
+        .merge(rest::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
