@@ -274,7 +274,15 @@ async fn create_field(Path((assistant, task)): Path<(String, String)>, call: Cal
         .store()
         .create_field(call.account(), &assistant, &task, new)
         .await
-        .api()?;
+        .map_err(|error| match error {
+            // An unknown FieldType is a bad parameter of a request whose
+            // path exists, not a missing path resource.
+            otto_store::StoreError::NotFound {
+                kind: otto_store::ResourceKind::FieldType,
+                ..
+            } => ApiError::bad_request(format!("parameter FieldType: {error}")),
+            other => super::store_error(other),
+        })?;
     Ok(created(render_field(&call, &record)))
 }
 
