@@ -169,6 +169,9 @@ async fn malformed_forms_are_400_naming_the_problem() {
     );
 }
 
+/// A path, its form and a part of the expected message.
+type Case = (String, Vec<(&'static str, String)>, &'static str);
+
 #[tokio::test]
 async fn required_parameters_and_size_limits() {
     let (_server, rest) = server().await;
@@ -176,7 +179,7 @@ async fn required_parameters_and_size_limits() {
     let tasks = format!("/v1/Assistants/{ua}/Tasks");
     let samples = format!("{tasks}/{ud}/Samples");
     let long_name = "n".repeat(65);
-    let cases: Vec<(String, Vec<(&str, String)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             tasks.clone(),
             vec![],
