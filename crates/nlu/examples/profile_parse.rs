@@ -9,10 +9,15 @@ fn main() {
     let opts = ParseOptions::default();
     let t = std::time::Instant::now();
     let mut n = 0;
-    for _ in 0..20 {
+    let rounds: u32 = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(20);
+    eprintln!("trained");
+    for _ in 0..rounds {
         for e in &te {
             n += model.parse(&e.text, &opts).fields.len();
         }
     }
-    println!("{n} {:?}/parse", t.elapsed() / (20 * te.len() as u32));
+    println!("{n} {:?}/parse", t.elapsed() / (rounds * te.len() as u32));
 }

@@ -37,6 +37,9 @@ pub struct FeatureConfig {
     pub static_vectors: bool,
     /// Relative weight of the static block.
     pub static_weight: f32,
+    /// How many of the static vectors' dimensions to use (they are principal
+    /// components, most informative first).
+    pub static_dims: usize,
 }
 
 impl Default for FeatureConfig {
@@ -49,6 +52,7 @@ impl Default for FeatureConfig {
             min_df: 1,
             static_vectors: true,
             static_weight: 1.0,
+            static_dims: 128,
         }
     }
 }
@@ -64,23 +68,48 @@ const BOUNDARY: &str = "\u{1}";
 pub struct Grams {
     pub words: Vec<u64>,
     pub chars: Vec<u64>,
-    /// The words (folded) and their unigram hashes, for the static block.
-    pub plain_words: Vec<(u64, String)>,
+    /// The words' unigram hashes and the words (folded, each followed by
+    /// [`WORD_END`]), for the static block.
+    pub plain_words: Vec<u64>,
+    pub plain_text: String,
 }
+
+/// Ends each word of [`Grams::plain_text`] (never part of a token).
+const WORD_END: char = '\u{0}';
 
 /// Extracts the n-gram hashes of a tokenised utterance; `stems` is aligned with `tokens`.
 pub fn grams(tokens: &[Token], stems: &[String], config: &FeatureConfig) -> Grams {
     let mut grams = Grams::default();
-    let words: Vec<(&Token, &String)> = tokens
-        .iter()
-        .zip(stems)
-        .filter(|(t, _)| t.kind != TokenKind::Punct)
-        .collect();
-    for &(token, stem) in &words {
+    grams_into(tokens, stems, config, &mut grams);
+    grams
+}
+
+/// [`grams`] into a caller's buffers (a parse reuses them: growing fresh
+/// vectors was a fifth of its time).
+pub fn grams_into(tokens: &[Token], stems: &[String], config: &FeatureConfig, grams: &mut Grams) {
+    grams.words.clear();
+    grams.chars.clear();
+    grams.plain_words.clear();
+    grams.plain_text.clear();
+    let letters: usize = tokens.iter().map(|t| t.norm.len() + 2).sum();
+    let (low, high) = config.char_ngrams;
+    grams
+        .chars
+        .reserve(letters * (high + 1).saturating_sub(low));
+    grams.words.reserve(3 * tokens.len() + 1);
+    let words = || {
+        tokens
+            .iter()
+            .zip(stems)
+            .filter(|(t, _)| t.kind != TokenKind::Punct)
+    };
+    for (token, stem) in words() {
         let unigram = hash_str(WORD_BLOCK, &token.norm);
         grams.words.push(unigram);
         if config.static_vectors {
-            grams.plain_words.push((unigram, token.norm.clone()));
+            grams.plain_words.push(unigram);
+            grams.plain_text.push_str(&token.norm);
+            grams.plain_text.push(WORD_END);
         }
         if config.stems && *stem != token.norm {
             grams.words.push(hash_str(STEM_BLOCK, stem));
@@ -95,12 +124,11 @@ pub fn grams(tokens: &[Token], stems: &[String], config: &FeatureConfig) -> Gram
     }
     if config.word_bigrams {
         let mut previous = BOUNDARY;
-        for token in words.iter().map(|(t, _)| t.norm.as_str()).chain([BOUNDARY]) {
+        for token in words().map(|(t, _)| t.norm.as_str()).chain([BOUNDARY]) {
             grams.words.push(hash_pair(BIGRAM_BLOCK, previous, token));
             previous = token;
         }
     }
-    grams
 }
 
 fn char_grams(word: &str, (min, max): (usize, usize), out: &mut Vec<u64>) {
@@ -218,7 +246,7 @@ impl FeatureSpace {
 
     fn static_dims(&self) -> usize {
         self.static_vectors()
-            .map_or(0, crate::embeddings::StaticVectors::dims)
+            .map_or(0, |v| v.dims().min(self.config.static_dims))
     }
 
     fn static_vectors(&self) -> Option<&'static crate::embeddings::StaticVectors> {
@@ -239,19 +267,33 @@ impl FeatureSpace {
 
     /// The row and how familiar the utterance is (see [`Coverage`]).
     pub fn vectorize_with_coverage(&self, grams: &Grams) -> (SparseRow, Coverage) {
-        let mut row = Vec::with_capacity(grams.words.len() + grams.chars.len());
-        let words = self.add_block(&grams.words, 1.0, &mut row);
-        let chars = self.add_block(&grams.chars, self.config.char_weight, &mut row);
-        self.add_static_block(&grams.plain_words, &mut row);
-        let coverage = Coverage {
+        let mut row = Vec::new();
+        let coverage = self.vectorize_into(grams, &mut row, &mut Scratch::default());
+        (row, coverage)
+    }
+
+    /// [`FeatureSpace::vectorize_with_coverage`] into a caller's buffers.
+    /// With [`Scratch::unsorted`] the row's columns are in no particular
+    /// order within a block (scoring does not mind; training does).
+    pub fn vectorize_into(
+        &self,
+        grams: &Grams,
+        row: &mut SparseRow,
+        scratch: &mut Scratch,
+    ) -> Coverage {
+        row.clear();
+        row.reserve(grams.words.len() + grams.chars.len() + self.static_dims());
+        let words = self.add_block(&grams.words, 1.0, row, scratch);
+        let chars = self.add_block(&grams.chars, self.config.char_weight, row, scratch);
+        self.add_static_block(grams, row);
+        Coverage {
             known_words: words,
             known_chars: if grams.chars.is_empty() {
                 0.0
             } else {
                 chars as f32 / grams.chars.len() as f32
             },
-        };
-        (row, coverage)
+        }
     }
 
     /// Appends one block's TF-IDF values, normalised over *all* its n-grams.
@@ -262,28 +304,58 @@ impl FeatureSpace {
     /// every task, which is what lets gibberish fall out of scope instead of
     /// being blown up to full length from its two familiar letter pairs.
     /// Returns how many of the block's n-grams are known.
-    fn add_block(&self, grams: &[u64], weight: f32, row: &mut SparseRow) -> usize {
+    fn add_block(
+        &self,
+        grams: &[u64],
+        weight: f32,
+        row: &mut SparseRow,
+        scratch: &mut Scratch,
+    ) -> usize {
         let start = row.len();
-        let mut unknown: Vec<u64> = Vec::new();
-        for g in grams {
-            match self.columns.get(g) {
-                Some(&column) => row.push((column, 1.0)),
-                None => unknown.push(*g),
+        let unknown = &mut scratch.unknown;
+        unknown.clear();
+        if let Some(slots) = scratch.slots.as_mut() {
+            // Repeats counted through a column -> position table (reset
+            // below): no sort, the row keeps the n-grams' order.
+            if slots.len() < self.idf.len() {
+                slots.resize(self.idf.len(), u32::MAX);
             }
-        }
-        row[start..].sort_unstable_by_key(|(c, _)| *c);
-        let mut unique = start;
-        for i in start..row.len() {
-            if unique > start && row[unique - 1].0 == row[i].0 {
-                row[unique - 1].1 += 1.0;
-            } else {
-                row[unique] = row[i];
-                unique += 1;
+            for g in grams {
+                match self.columns.get(g) {
+                    Some(&column) => match slots[column as usize] {
+                        u32::MAX => {
+                            slots[column as usize] = row.len() as u32;
+                            row.push((column, 1.0));
+                        }
+                        at => row[at as usize].1 += 1.0,
+                    },
+                    None => unknown.push(*g),
+                }
             }
+            for &(column, _) in &row[start..] {
+                slots[column as usize] = u32::MAX;
+            }
+        } else {
+            for g in grams {
+                match self.columns.get(g) {
+                    Some(&column) => row.push((column, 1.0)),
+                    None => unknown.push(*g),
+                }
+            }
+            row[start..].sort_unstable_by_key(|(c, _)| *c);
+            let mut unique = start;
+            for i in start..row.len() {
+                if unique > start && row[unique - 1].0 == row[i].0 {
+                    row[unique - 1].1 += 1.0;
+                } else {
+                    row[unique] = row[i];
+                    unique += 1;
+                }
+            }
+            row.truncate(unique);
         }
-        row.truncate(unique);
         let known = grams.len() - unknown.len();
-        let mut norm = unknown_mass(&mut unknown, self.max_idf);
+        let mut norm = unknown_mass(unknown, self.max_idf);
         for (column, value) in &mut row[start..] {
             *value = (1.0 + value.ln()) * self.idf[*column as usize];
             norm += *value * *value;
@@ -295,6 +367,24 @@ impl FeatureSpace {
             }
         }
         known
+    }
+}
+
+/// Buffers [`FeatureSpace::vectorize_into`] works in.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    unknown: Vec<u64>,
+    /// Column -> position in the row being built, `u32::MAX` when absent.
+    slots: Option<Vec<u32>>,
+}
+
+impl Scratch {
+    /// Scratch space for rows that need not be sorted by column.
+    pub fn unsorted() -> Scratch {
+        Scratch {
+            unknown: Vec::new(),
+            slots: Some(Vec::new()),
+        }
     }
 }
 
@@ -318,22 +408,25 @@ impl Coverage {
 impl FeatureSpace {
     /// Appends the IDF-weighted mean of the words' static vectors, unit
     /// length times the block weight, in the columns after the n-grams.
-    fn add_static_block(&self, words: &[(u64, String)], row: &mut SparseRow) {
+    fn add_static_block(&self, grams: &Grams, row: &mut SparseRow) {
         let Some(vectors) = self.static_vectors() else {
             return;
         };
-        if words.is_empty() {
+        if grams.plain_words.is_empty() {
             return;
         }
-        let mut sum = vec![0.0f32; vectors.dims()];
-        for (unigram, word) in words {
+        let mut sum = [0.0f32; crate::embeddings::MAX_DIMS];
+        let sum = &mut sum[..vectors.dims()];
+        let words = grams.plain_text.split_terminator(WORD_END);
+        for (unigram, word) in grams.plain_words.iter().zip(words) {
             let idf = self
                 .columns
                 .get(unigram)
                 .map_or(self.max_idf, |&c| self.idf[c as usize]);
-            vectors.add_word(word, idf, &mut sum);
+            vectors.add_word(word, idf, sum);
         }
-        crate::embeddings::normalize(&mut sum);
+        let sum = &mut sum[..self.static_dims()];
+        crate::embeddings::normalize(sum);
         let first = self.idf.len() as u32;
         row.extend(
             sum.iter()

@@ -343,8 +343,7 @@ impl Model {
         }
         match &self.classifier {
             Some(classifier) => {
-                let grams = features::grams(tokens, stems, &classifier.feature_config());
-                let classified = classifier.classify(&grams, allowed);
+                let classified = classifier.classify_tokens(tokens, stems, allowed);
                 // Unfamiliar text has no evidence, whatever its scores say.
                 let evidence = if classified.unfamiliar {
                     NO_EVIDENCE

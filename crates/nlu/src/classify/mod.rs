@@ -72,8 +72,46 @@ impl TaskClassifier {
     /// utterance is any allowed task's at all.
     pub fn classify(&self, grams: &Grams, allowed: Option<&[bool]>) -> Classified {
         let (row, coverage) = self.space.vectorize_with_coverage(grams);
+        self.classify_row(&row, coverage, allowed)
+    }
+
+    /// Classifies a tokenised utterance, with buffers reused between calls
+    /// on one thread (a parse then allocates little more than its answer).
+    pub fn classify_tokens(
+        &self,
+        tokens: &[crate::text::Token],
+        stems: &[String],
+        allowed: Option<&[bool]>,
+    ) -> Classified {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<(Grams, SparseRow, crate::features::Scratch)> =
+                std::cell::RefCell::new((Grams::default(), SparseRow::new(), crate::features::Scratch::unsorted()));
+        }
+        SCRATCH.with(|cell| {
+            let mut fresh = (
+                Grams::default(),
+                SparseRow::new(),
+                crate::features::Scratch::unsorted(),
+            );
+            let mut borrowed = cell.try_borrow_mut();
+            let (grams, row, scratch) = match &mut borrowed {
+                Ok(scratch) => &mut **scratch,
+                Err(_) => &mut fresh,
+            };
+            crate::features::grams_into(tokens, stems, &self.space.config, grams);
+            let coverage = self.space.vectorize_into(grams, row, scratch);
+            self.classify_row(row, coverage, allowed)
+        })
+    }
+
+    fn classify_row(
+        &self,
+        row: &SparseRow,
+        coverage: crate::features::Coverage,
+        allowed: Option<&[bool]>,
+    ) -> Classified {
         let mut probabilities = vec![0.0; self.labels.len()];
-        self.model.scores(&row, &mut probabilities);
+        self.model.scores(row, &mut probabilities);
         let in_scope =
             |c: &usize| allowed.is_none_or(|a| a[*c]) && Some(*c) != self.out_of_scope_class;
         let best = |values: &[f32]| {

@@ -272,6 +272,8 @@ struct Binary {
     members: Vec<usize>,
     /// Dual variables, aligned with `members`.
     alpha: Vec<f32>,
+    /// Members before this index were in the last solve.
+    solved: usize,
     weights: Vec<f32>,
     bias: f32,
 }
@@ -281,6 +283,7 @@ impl Binary {
         Binary {
             class,
             alpha: vec![0.0; members.len()],
+            solved: 0,
             members,
             weights: vec![0.0; dimension],
             bias: 0.0,
@@ -302,7 +305,12 @@ impl Binary {
         let n = self.members.len();
         let diag = 0.5 / config.c;
         let w = &mut self.weights;
-        let mut active: Vec<usize> = (0..n).collect();
+        // Members already solved with alpha = 0 stay that way unless the new
+        // ones move the weights: start with the rest, and let the final check
+        // (a pass over everyone) bring back any that now matter.
+        let mut active: Vec<usize> = (0..n)
+            .filter(|&j| j >= self.solved || self.alpha[j] > 0.0)
+            .collect();
         let mut rng =
             SplitMix(config.seed ^ (self.class as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let mut pg_max_old = f32::INFINITY;
@@ -350,6 +358,7 @@ impl Binary {
             }
             pg_max_old = if pg_max <= 0.0 { f32::INFINITY } else { pg_max };
         }
+        self.solved = n;
     }
 }
 

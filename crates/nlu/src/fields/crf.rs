@@ -268,24 +268,50 @@ impl Crf {
     /// `t`; token `t`'s features are `features[offsets[t]..offsets[t + 1]]`
     /// (unknown ids are ignored).
     pub fn state_scores(&self, features: &[u64], offsets: &[u32], scores: &mut Vec<f32>) {
+        thread_local! {
+            static ROWS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        ROWS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut rows) => self.state_scores_with(features, offsets, scores, &mut rows),
+            Err(_) => self.state_scores_with(features, offsets, scores, &mut Vec::new()),
+        })
+    }
+
+    fn state_scores_with(
+        &self,
+        features: &[u64],
+        offsets: &[u32],
+        scores: &mut Vec<f32>,
+        rows: &mut Vec<u32>,
+    ) {
         let l = self.num_labels;
         let n = offsets.len().saturating_sub(1);
         scores.clear();
         scores.resize(n * l, 0.0);
+        // All the lookups first, in a loop of independent loads: the table
+        // is larger than the cache, and most of the time went to waiting
+        // on one miss after another while scattering in between.
+        rows.clear();
+        rows.extend(
+            features
+                .iter()
+                .map(|id| self.rows.get(id).copied().unwrap_or(u32::MAX)),
+        );
         for t in 0..n {
             let row_scores = &mut scores[t * l..(t + 1) * l];
-            for id in &features[offsets[t] as usize..offsets[t + 1] as usize] {
-                if let Some(&r) = self.rows.get(id) {
-                    let (a, b) = (
-                        self.row_start[r as usize] as usize,
-                        self.row_start[r as usize + 1] as usize,
-                    );
-                    for (&y, &w) in self.entry_labels[a..b]
-                        .iter()
-                        .zip(&self.entry_weights[a..b])
-                    {
-                        row_scores[y as usize] += w;
-                    }
+            for &r in &rows[offsets[t] as usize..offsets[t + 1] as usize] {
+                if r == u32::MAX {
+                    continue;
+                }
+                let (a, b) = (
+                    self.row_start[r as usize] as usize,
+                    self.row_start[r as usize + 1] as usize,
+                );
+                for (&y, &w) in self.entry_labels[a..b]
+                    .iter()
+                    .zip(&self.entry_weights[a..b])
+                {
+                    row_scores[y as usize] += w;
                 }
             }
         }

@@ -350,37 +350,65 @@ fn typo_budget(len: usize) -> usize {
 }
 
 /// Optimal-string-alignment distance, giving up (`None`) beyond `limit`.
+/// Words of up to [`SHORT_WORD`] characters are compared on the stack (it
+/// runs for every fuzzy trie step of every parse).
 fn damerau_levenshtein(a: &str, b: &str, limit: usize) -> Option<usize> {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > limit {
+    let mut a_buf = ['\0'; SHORT_WORD];
+    let mut b_buf = ['\0'; SHORT_WORD];
+    let (a_len, b_len) = (a.chars().count(), b.chars().count());
+    if a_len.abs_diff(b_len) > limit {
         return None;
     }
-    let width = b.len() + 1;
-    let mut rows = vec![vec![0usize; width]; 3];
-    for (j, cell) in rows[1].iter_mut().enumerate() {
+    if a_len <= SHORT_WORD && b_len <= SHORT_WORD {
+        for (slot, c) in a_buf.iter_mut().zip(a.chars()) {
+            *slot = c;
+        }
+        for (slot, c) in b_buf.iter_mut().zip(b.chars()) {
+            *slot = c;
+        }
+        let mut rows = [[0usize; SHORT_WORD + 1]; 3];
+        osa_distance(&a_buf[..a_len], &b_buf[..b_len], limit, &mut rows)
+    } else {
+        let a: Vec<char> = a.chars().collect();
+        let b: Vec<char> = b.chars().collect();
+        let row = || vec![0usize; b.len() + 1];
+        osa_distance(&a, &b, limit, &mut [row(), row(), row()])
+    }
+}
+
+/// Longest word compared without allocating.
+const SHORT_WORD: usize = 32;
+
+/// The distance over three rolling rows of at least `b.len() + 1` cells.
+fn osa_distance<R: AsMut<[usize]>>(
+    a: &[char],
+    b: &[char],
+    limit: usize,
+    rows: &mut [R; 3],
+) -> Option<usize> {
+    for (j, cell) in rows[1].as_mut()[..=b.len()].iter_mut().enumerate() {
         *cell = j;
     }
     for i in 1..=a.len() {
         let (cur, prev, prev2) = (i % 3, (i + 2) % 3, (i + 1) % 3);
-        rows[cur][0] = i;
+        rows[cur].as_mut()[0] = i;
         let mut row_min = i;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut d = (rows[prev][j] + 1)
-                .min(rows[cur][j - 1] + 1)
-                .min(rows[prev][j - 1] + cost);
+            let mut d = (rows[prev].as_mut()[j] + 1)
+                .min(rows[cur].as_mut()[j - 1] + 1)
+                .min(rows[prev].as_mut()[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d = d.min(rows[prev2][j - 2] + 1);
+                d = d.min(rows[prev2].as_mut()[j - 2] + 1);
             }
-            rows[cur][j] = d;
+            rows[cur].as_mut()[j] = d;
             row_min = row_min.min(d);
         }
         if row_min > limit {
             return None;
         }
     }
-    let distance = rows[a.len() % 3][b.len()];
+    let distance = rows[a.len() % 3].as_mut()[b.len()];
     (distance <= limit).then_some(distance)
 }
 

@@ -237,9 +237,11 @@ impl FieldExtractor {
         let mut annotations = Annotations::new();
         for c in candidates {
             match c.kind {
-                FieldKind::Custom(t) => {
-                    annotations.add_lexical(&format!("gaz:{t}"), c.first, c.last)
-                }
+                FieldKind::Custom(t) => annotations.add_lexical_id(
+                    Annotations::id_of("gaz", t as u64, 0),
+                    c.first,
+                    c.last,
+                ),
                 FieldKind::Builtin(ty) => annotations.add(ty.name(), c.first, c.last),
             }
         }
@@ -257,22 +259,25 @@ impl FieldExtractor {
         tokens: &[Token],
         annotations: &mut Annotations,
     ) {
-        let mut v = vec![0.0f32; vectors.dims()];
+        let mut v = [0.0f32; crate::embeddings::MAX_DIMS];
+        let v = &mut v[..vectors.dims()];
         for (t, token) in tokens.iter().enumerate() {
             if token.kind != TokenKind::Word {
                 continue;
             }
-            annotations.add(&format!("cl:{}", vectors.cluster(&token.norm)), t, t);
+            let cluster = vectors.cluster(&token.norm) as u64;
+            annotations.add_id(Annotations::id_of("cl", cluster, 0), t, t);
             v.fill(0.0);
-            vectors.add_word(&token.norm, 1.0, &mut v);
-            crate::embeddings::normalize(&mut v);
+            vectors.add_word(&token.norm, 1.0, v);
+            crate::embeddings::normalize(v);
             for (f, centroid) in self.centroids.iter().enumerate() {
                 let Some(centroid) = centroid else { continue };
-                let cosine: f32 = centroid.iter().zip(&v).map(|(c, x)| c * x).sum();
+                let cosine = crate::embeddings::dot(centroid, v);
                 // Cumulative levels, so "at least this similar" is one feature.
                 for (level, &at_least) in SIMILARITY_LEVELS.iter().enumerate() {
                     if cosine >= at_least {
-                        annotations.add_local(&format!("sim:{f}:{level}"), t);
+                        annotations
+                            .add_local_id(Annotations::id_of("sim", f as u64, level as u64), t);
                     }
                 }
             }

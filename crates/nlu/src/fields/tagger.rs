@@ -43,23 +43,49 @@ impl Annotations {
     /// finds the same things at run time as in training (a built-in type
     /// parser, say `builtin:Twilio.NUMBER`).
     pub fn add(&mut self, name: &str, first: usize, last: usize) {
-        self.push(name, first, last, false);
+        self.push(Self::id(name), first, last, false);
+    }
+
+    /// The id of the annotation called `name`.
+    pub fn id(name: &str) -> u64 {
+        hash::str(SEED_ANNOTATION, name)
+    }
+
+    /// The id of a family of annotations (`kind`) with two numbers, say the
+    /// similarity `level` to field `f`: built without formatting a name.
+    pub fn id_of(kind: &str, a: u64, b: u64) -> u64 {
+        hash::combine(hash::combine(Self::id(kind), a), b)
+    }
+
+    /// [`Annotations::add`] by id.
+    pub fn add_id(&mut self, id: u64, first: usize, last: usize) {
+        self.push(id, first, last, false);
+    }
+
+    /// [`Annotations::add_lexical`] by id.
+    pub fn add_lexical_id(&mut self, id: u64, first: usize, last: usize) {
+        self.push(id, first, last, true);
+    }
+
+    /// [`Annotations::add_local`] by id.
+    pub fn add_local_id(&mut self, id: u64, token: usize) {
+        self.push(id, token, token, false);
+        if let Some(span) = self.spans.last_mut() {
+            span.local = true;
+        }
     }
 
     /// Tokens `first..=last` match a listed value of `name` (say
     /// `gaz:playlist`). Training hides such annotations at random
     /// ([`TaggerConfig::lexical_dropout`]).
     pub fn add_lexical(&mut self, name: &str, first: usize, last: usize) {
-        self.push(name, first, last, true);
+        self.push(Self::id(name), first, last, true);
     }
 
     /// Token `token` has property `name` (say `sim:size:3`, how much the word
     /// looks like a field's values): a feature of that token only.
     pub fn add_local(&mut self, name: &str, token: usize) {
-        self.push(name, token, token, false);
-        if let Some(span) = self.spans.last_mut() {
-            span.local = true;
-        }
+        self.add_local_id(Self::id(name), token);
     }
 
     /// Per-token strings (`gaz:playlist:B`), each an annotation of its token alone.
@@ -81,12 +107,12 @@ impl Annotations {
         self.spans.len()
     }
 
-    fn push(&mut self, name: &str, first: usize, last: usize, lexical: bool) {
+    fn push(&mut self, id: u64, first: usize, last: usize, lexical: bool) {
         let (first, last) = (first.min(last), first.max(last));
         self.spans.push(AnnotationSpan {
             first: first.min(u32::MAX as usize) as u32,
             last: last.min(u32::MAX as usize) as u32,
-            id: hash::str(SEED_ANNOTATION, name),
+            id,
             lexical,
             local: false,
         });
