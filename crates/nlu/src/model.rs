@@ -13,7 +13,7 @@ use crate::training::{TrainingData, TrainingError};
 
 /// Bumped whenever the serialised layout or the meaning of a stored model
 /// changes (including the stemmer version: stems can change between releases).
-pub const MODEL_FORMAT_VERSION: u32 = 1;
+pub const MODEL_FORMAT_VERSION: u32 = 2;
 const MAGIC: &[u8; 8] = b"OTTONLU\0";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
