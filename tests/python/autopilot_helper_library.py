@@ -165,6 +165,24 @@ assert reviewed.status == "reviewed"
 listed_queries = bot.queries.list(status="reviewed")
 assert [q.sid for q in listed_queries] == [query.sid]
 
+step("a live dialogue, fetched through the library")
+# The library has no custom channel; a plain form POST starts the dialogue.
+import requests  # installed with twilio
+
+turn = requests.post(
+    "%s/v2/%s/%s/custom/web" % (BASE, ACCOUNT, assistant.sid),
+    data={"UserId": "painter", "Text": "paint it blue", "Language": "en-US"},
+    auth=(ACCOUNT, TOKEN),
+    timeout=30,
+)
+assert turn.status_code == 200, turn.text
+answer = turn.json()
+assert answer["response"]["says"][0]["text"] == "Which colour, then?", answer
+dialogue = bot.dialogues(answer["dialogue"]["sid"]).fetch()
+assert dialogue.sid == answer["dialogue"]["sid"] and dialogue.assistant_sid == assistant.sid
+assert dialogue.data["current_task"] == "colour", dialogue.data
+assert dialogue.url == "%s/v1/Assistants/%s/Dialogues/%s" % (BASE, assistant.sid, dialogue.sid)
+
 step("paging")
 for index in range(5):
     bot.tasks.create(unique_name="extra-%d" % index)
@@ -210,6 +228,7 @@ print(
             "listed_tasks": names,
             "pages": pages,
             "deleted_sample": first_sample.sid,
+            "dialogue_sid": dialogue.sid,
         }
     )
 )

@@ -139,13 +139,107 @@ const ACTIONS_JSON: &str =
     r#"{"actions": [{"say": "Which colour would you like?"}, {"listen": true}]}"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_operation_answers_as_described() {
+async fn every_operation_answers_as_described_on_sqlite() {
     let server = common::TestServer::start(|_| {}).await;
     let _workers = server.otto.spawn_workers();
+    walk_every_operation(&server.server.url()).await;
+}
+
+/// The same walk over PostgreSQL (a fresh schema of the test database, as the
+/// store's tests use; fails, never skips, when PostgreSQL is not running).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_answers_as_described_on_postgres() {
+    let (otto, server, schema) = postgres_server().await;
+    let _workers = otto.spawn_workers();
+    walk_every_operation(&server.url()).await;
+    server.shutdown().await;
+    otto.store.close().await;
+    drop_schema(&schema).await;
+}
+
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+fn postgres_url() -> String {
+    std::env::var("OTTO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
+}
+
+async fn postgres_admin() -> sqlx::AnyConnection {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let url = postgres_url();
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        sqlx::AnyConnection::connect(&url),
+    )
+    .await
+    {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(error)) => panic!(
+            "PostgreSQL is not reachable at {url} ({error}): start it (scripts/test does) \
+             or set OTTO_TEST_POSTGRES_URL (trust auth, the database must exist)"
+        ),
+        Err(_) => panic!("PostgreSQL at {url} did not answer within 10 s"),
+    }
+}
+
+/// A server on a fresh schema; named like the store tests' schemas
+/// (`otto_test_<epoch>_…`) so their clean-up drops it if this test cannot.
+async fn postgres_server() -> (otto_server::Otto, otto_server::RunningServer, String) {
+    use sqlx::Executor;
+    let schema = format!(
+        "otto_test_{}_rest_{}",
+        otto_store::Clock::system().now(),
+        &otto_model::Sid::generate(otto_model::SidPrefix::Account).as_str()[2..12]
+    );
+    let mut admin = postgres_admin().await;
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .await
+        .expect("create a test schema");
+    let base = postgres_url();
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+    let (clock, _hand) = otto_store::Clock::manual(common::START);
+    let store = otto_store::Store::connect_with(
+        &url,
+        otto_store::StoreOptions {
+            clock: clock.clone(),
+            ..otto_store::StoreOptions::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|error| panic!("connect to PostgreSQL schema {schema}: {error}"));
+    let account = store
+        .ensure_account(Some(common::ACCOUNT), Some(common::TOKEN))
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = otto_server::ServerConfig {
+        public_url: format!("http://{}", listener.local_addr().unwrap()),
+        clock,
+        ..otto_server::ServerConfig::default()
+    };
+    let otto = otto_server::Otto::new(store, account, config).unwrap();
+    let server = otto.spawn(listener).unwrap();
+    (otto, server, schema)
+}
+
+async fn drop_schema(schema: &str) {
+    use sqlx::Executor;
+    let mut admin = postgres_admin().await;
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .await
+        .expect("drop the test schema");
+}
+
+/// Every operation of the description, in an order that creates what the
+/// next one needs, with the answers checked as they come.
+async fn walk_every_operation(base: &str) {
     let spec = twilio_spec();
     let mut w = Walker {
         spec: spec.clone(),
-        rest: Rest::new(&server.server.url()),
+        rest: Rest::new(base),
         visited: BTreeSet::new(),
         problems: Vec::new(),
     };
@@ -176,13 +270,10 @@ async fn every_operation_answers_as_described() {
     assert_eq!(created["unique_name"], "paint-shop");
     assert_eq!(created["log_queries"], true);
     assert_eq!(created["latest_model_build_sid"], Value::Null);
-    assert_eq!(
-        created["url"],
-        format!("{}/v1/Assistants/{ua}", server.server.url())
-    );
+    assert_eq!(created["url"], format!("{base}/v1/Assistants/{ua}"));
     assert_eq!(
         created["links"]["tasks"],
-        format!("{}/v1/Assistants/{ua}/Tasks", server.server.url())
+        format!("{base}/v1/Assistants/{ua}/Tasks")
     );
     // By unique name as well as SID.
     let by_name = w.get(A1, &["paint-shop"]).await;

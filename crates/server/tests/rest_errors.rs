@@ -146,6 +146,21 @@ async fn malformed_forms_are_400_naming_the_problem() {
         20001,
         "parameter CallbackUrl must be an http:// or https:// URL",
     );
+    // A path segment that is not UTF-8: Twilio's body too, after the credentials.
+    assert_error(
+        &rest.get("/v1/Assistants/%FF/Tasks").await,
+        400,
+        20001,
+        "the URL path /v1/Assistants/%FF/Tasks is malformed",
+    );
+    let mut anonymous = rest.clone();
+    anonymous.auth = None;
+    assert_error(
+        &anonymous.get("/v1/Assistants/%FF/Tasks").await,
+        401,
+        20003,
+        "No credentials",
+    );
     for (query, needle) in [
         (
             "PageSize=0",

@@ -171,4 +171,13 @@ async fn twilio_python_library_drives_the_rest_api() {
             .await
             .is_err()
     );
+    // Deleting the assistant ended its dialogues (restoring does not revive them).
+    let dialogue = store
+        .dialogue(&Sid::parse(summary["dialogue_sid"].as_str().unwrap()).unwrap())
+        .await
+        .unwrap();
+    assert!(!dialogue.active);
+    assert_eq!(dialogue.assistant_sid.as_str(), assistant);
+    assert_eq!(dialogue.user_identifier, "painter");
+    assert_eq!(dialogue.state.current_task.as_deref(), Some("colour"));
 }

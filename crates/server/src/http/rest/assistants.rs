@@ -2,7 +2,6 @@
 //! Defaults and StyleSheet singletons (reference 2.4, 2.5).
 
 use axum::Router;
-use axum::extract::Path;
 use axum::routing::{get, post};
 use otto_model::assistant::{Defaults, StyleSheet};
 use otto_model::{ShapeError, Sid, SidPrefix};
@@ -10,8 +9,8 @@ use otto_store::{AssistantRecord, AssistantUpdate, NewAssistant};
 use serde_json::{Value, json};
 
 use super::{
-    Answer, Call, FRIENDLY_NAME_LIMIT, OrApi, SHORT_LIMIT, assistant_path, created, date, deleted,
-    list_body, list_page, ok,
+    Answer, Call, FRIENDLY_NAME_LIMIT, Ids, OrApi, SHORT_LIMIT, assistant_path, created, date,
+    deleted, list_body, list_page, ok,
 };
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -150,7 +149,7 @@ async fn create(call: Call) -> Answer {
     Ok(created(render(&call, &record)))
 }
 
-async fn fetch(Path(sid): Path<String>, call: Call) -> Answer {
+async fn fetch(Ids(sid): Ids<String>, call: Call) -> Answer {
     let record = call
         .store()
         .fetch_assistant(call.account(), &sid)
@@ -159,7 +158,7 @@ async fn fetch(Path(sid): Path<String>, call: Call) -> Answer {
     Ok(ok(render(&call, &record)))
 }
 
-async fn update(Path(sid): Path<String>, call: Call) -> Answer {
+async fn update(Ids(sid): Ids<String>, call: Call) -> Answer {
     let form = &call.form;
     let update = AssistantUpdate {
         unique_name: form.unique_name("UniqueName")?,
@@ -179,7 +178,7 @@ async fn update(Path(sid): Path<String>, call: Call) -> Answer {
     Ok(ok(render(&call, &record)))
 }
 
-async fn remove(Path(sid): Path<String>, call: Call) -> Answer {
+async fn remove(Ids(sid): Ids<String>, call: Call) -> Answer {
     call.store()
         .delete_assistant(call.account(), &sid)
         .await
@@ -212,7 +211,7 @@ fn singleton(call: &Call, record: &AssistantRecord, rest: &str, data: Value) -> 
     })
 }
 
-async fn fetch_defaults(Path(assistant): Path<String>, call: Call) -> Answer {
+async fn fetch_defaults(Ids(assistant): Ids<String>, call: Call) -> Answer {
     let record = call
         .store()
         .fetch_assistant(call.account(), &assistant)
@@ -226,7 +225,7 @@ async fn fetch_defaults(Path(assistant): Path<String>, call: Call) -> Answer {
     )))
 }
 
-async fn update_defaults(Path(assistant): Path<String>, call: Call) -> Answer {
+async fn update_defaults(Ids(assistant): Ids<String>, call: Call) -> Answer {
     let defaults = defaults_param(&call, "Defaults")?;
     let record = match defaults {
         Some(defaults) => call
@@ -255,7 +254,7 @@ async fn update_defaults(Path(assistant): Path<String>, call: Call) -> Answer {
     )))
 }
 
-async fn fetch_style_sheet(Path(assistant): Path<String>, call: Call) -> Answer {
+async fn fetch_style_sheet(Ids(assistant): Ids<String>, call: Call) -> Answer {
     let record = call
         .store()
         .fetch_assistant(call.account(), &assistant)
@@ -269,7 +268,7 @@ async fn fetch_style_sheet(Path(assistant): Path<String>, call: Call) -> Answer 
     )))
 }
 
-async fn update_style_sheet(Path(assistant): Path<String>, call: Call) -> Answer {
+async fn update_style_sheet(Ids(assistant): Ids<String>, call: Call) -> Answer {
     let style_sheet = style_sheet_param(&call, "StyleSheet")?;
     let record = match style_sheet {
         Some(style_sheet) => call

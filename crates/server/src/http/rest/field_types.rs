@@ -1,7 +1,6 @@
 //! FieldTypes and FieldValues (reference 2.9).
 
 use axum::Router;
-use axum::extract::Path;
 use axum::routing::get;
 use otto_store::{
     FieldTypeRecord, FieldTypeUpdate, FieldValueFilter, FieldValueRecord, NewFieldType,
@@ -10,7 +9,7 @@ use otto_store::{
 use serde_json::{Value, json};
 
 use super::{
-    Answer, Call, FRIENDLY_NAME_LIMIT, OrApi, SHORT_LIMIT, TEXT_LIMIT, UNIQUE_NAME_LIMIT,
+    Answer, Call, FRIENDLY_NAME_LIMIT, Ids, OrApi, SHORT_LIMIT, TEXT_LIMIT, UNIQUE_NAME_LIMIT,
     assistant_path, created, date, deleted, list_body, list_page, ok,
 };
 use crate::http::AppState;
@@ -73,7 +72,7 @@ fn render_value(call: &Call, record: &FieldValueRecord) -> Value {
     })
 }
 
-async fn list(Path(assistant): Path<String>, call: Call) -> Answer {
+async fn list(Ids(assistant): Ids<String>, call: Call) -> Answer {
     let page = call.page()?;
     let listed = list_page(&page, |request| {
         let (assistant, call) = (assistant.clone(), &call);
@@ -94,7 +93,7 @@ async fn list(Path(assistant): Path<String>, call: Call) -> Answer {
     ))
 }
 
-async fn create(Path(assistant): Path<String>, call: Call) -> Answer {
+async fn create(Ids(assistant): Ids<String>, call: Call) -> Answer {
     let new = NewFieldType {
         unique_name: call.form.required("UniqueName", UNIQUE_NAME_LIMIT)?,
         friendly_name: call.form.optional("FriendlyName", FRIENDLY_NAME_LIMIT)?,
@@ -107,7 +106,7 @@ async fn create(Path(assistant): Path<String>, call: Call) -> Answer {
     Ok(created(render(&call, &record)))
 }
 
-async fn fetch(Path((assistant, sid)): Path<(String, String)>, call: Call) -> Answer {
+async fn fetch(Ids((assistant, sid)): Ids<(String, String)>, call: Call) -> Answer {
     let record = call
         .store()
         .fetch_field_type(call.account(), &assistant, &sid)
@@ -116,7 +115,7 @@ async fn fetch(Path((assistant, sid)): Path<(String, String)>, call: Call) -> An
     Ok(ok(render(&call, &record)))
 }
 
-async fn update(Path((assistant, sid)): Path<(String, String)>, call: Call) -> Answer {
+async fn update(Ids((assistant, sid)): Ids<(String, String)>, call: Call) -> Answer {
     let update = FieldTypeUpdate {
         unique_name: call.form.unique_name("UniqueName")?,
         friendly_name: call.form.clearable("FriendlyName", FRIENDLY_NAME_LIMIT)?,
@@ -129,7 +128,7 @@ async fn update(Path((assistant, sid)): Path<(String, String)>, call: Call) -> A
     Ok(ok(render(&call, &record)))
 }
 
-async fn remove(Path((assistant, sid)): Path<(String, String)>, call: Call) -> Answer {
+async fn remove(Ids((assistant, sid)): Ids<(String, String)>, call: Call) -> Answer {
     call.store()
         .delete_field_type(call.account(), &assistant, &sid)
         .await
@@ -137,7 +136,7 @@ async fn remove(Path((assistant, sid)): Path<(String, String)>, call: Call) -> A
     Ok(deleted())
 }
 
-async fn list_values(Path((assistant, field_type)): Path<(String, String)>, call: Call) -> Answer {
+async fn list_values(Ids((assistant, field_type)): Ids<(String, String)>, call: Call) -> Answer {
     let page = call.page()?;
     let language = call.query.optional("Language", SHORT_LIMIT)?;
     let filter = FieldValueFilter {
@@ -163,7 +162,7 @@ async fn list_values(Path((assistant, field_type)): Path<(String, String)>, call
     ))
 }
 
-async fn create_value(Path((assistant, field_type)): Path<(String, String)>, call: Call) -> Answer {
+async fn create_value(Ids((assistant, field_type)): Ids<(String, String)>, call: Call) -> Answer {
     let new = NewFieldValue {
         language: call.form.required("Language", SHORT_LIMIT)?,
         value: call.form.required("Value", VALUE_LIMIT)?,
@@ -182,7 +181,7 @@ async fn create_value(Path((assistant, field_type)): Path<(String, String)>, cal
 }
 
 async fn fetch_value(
-    Path((assistant, field_type, sid)): Path<(String, String, String)>,
+    Ids((assistant, field_type, sid)): Ids<(String, String, String)>,
     call: Call,
 ) -> Answer {
     let record = call
@@ -194,7 +193,7 @@ async fn fetch_value(
 }
 
 async fn remove_value(
-    Path((assistant, field_type, sid)): Path<(String, String, String)>,
+    Ids((assistant, field_type, sid)): Ids<(String, String, String)>,
     call: Call,
 ) -> Answer {
     call.store()

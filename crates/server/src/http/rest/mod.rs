@@ -68,6 +68,36 @@ pub fn router() -> Router<AppState> {
         .merge(openapi::router())
 }
 
+/// The path's parameters, like axum's `Path`, but a segment that does not
+/// decode (invalid percent-encoded UTF-8) is Twilio's 400 rather than axum's
+/// plain-text answer.
+pub(crate) struct Ids<T>(pub T);
+
+impl<T> axum::extract::FromRequestParts<AppState> for Ids<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Ids<T>, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Ids(value)),
+            Err(rejection) => {
+                // Credentials first, as for every other refusal.
+                auth::check(&parts.headers, &state.account)?;
+                Err(ApiError::bad_request(format!(
+                    "the URL path {} is malformed: {}",
+                    parts.uri.path(),
+                    rejection.body_text()
+                )))
+            }
+        }
+    }
+}
+
 /// One authenticated REST request: its parameters (form body for POST, query
 /// string for GET) and what is needed to write URLs.
 pub(crate) struct Call {

@@ -4,13 +4,12 @@
 //! meanwhile.
 
 use axum::Router;
-use axum::extract::Path;
 use axum::routing::get;
 use otto_store::{ModelBuildRecord, NewModelBuild};
 use serde_json::{Value, json};
 
 use super::{
-    Answer, Call, OrApi, assistant_path, created, date, deleted, list_body, list_page, ok,
+    Answer, Call, Ids, OrApi, assistant_path, created, date, deleted, list_body, list_page, ok,
     store_error,
 };
 use crate::builds::BuildError;
@@ -47,7 +46,7 @@ pub(super) fn render(call: &Call, record: &ModelBuildRecord) -> Value {
     })
 }
 
-async fn list(Path(assistant): Path<String>, call: Call) -> Answer {
+async fn list(Ids(assistant): Ids<String>, call: Call) -> Answer {
     let page = call.page()?;
     let listed = list_page(&page, |request| {
         let (assistant, call) = (assistant.clone(), &call);
@@ -68,7 +67,7 @@ async fn list(Path(assistant): Path<String>, call: Call) -> Answer {
     ))
 }
 
-async fn create(Path(assistant): Path<String>, call: Call) -> Answer {
+async fn create(Ids(assistant): Ids<String>, call: Call) -> Answer {
     let new = NewModelBuild {
         unique_name: call.form.unique_name("UniqueName")?,
         status_callback: call.form.url("StatusCallback")?,
@@ -86,7 +85,7 @@ async fn create(Path(assistant): Path<String>, call: Call) -> Answer {
     Ok(created(render(&call, &record)))
 }
 
-async fn fetch(Path((assistant, sid)): Path<(String, String)>, call: Call) -> Answer {
+async fn fetch(Ids((assistant, sid)): Ids<(String, String)>, call: Call) -> Answer {
     let record = call
         .store()
         .fetch_model_build(call.account(), &assistant, &sid)
@@ -95,7 +94,7 @@ async fn fetch(Path((assistant, sid)): Path<(String, String)>, call: Call) -> An
     Ok(ok(render(&call, &record)))
 }
 
-async fn update(Path((assistant, sid)): Path<(String, String)>, call: Call) -> Answer {
+async fn update(Ids((assistant, sid)): Ids<(String, String)>, call: Call) -> Answer {
     let record = match call.form.unique_name("UniqueName")? {
         Some(name) => call
             .store()
@@ -111,7 +110,7 @@ async fn update(Path((assistant, sid)): Path<(String, String)>, call: Call) -> A
     Ok(ok(render(&call, &record)))
 }
 
-async fn remove(Path((assistant, sid)): Path<(String, String)>, call: Call) -> Answer {
+async fn remove(Ids((assistant, sid)): Ids<(String, String)>, call: Call) -> Answer {
     call.store()
         .delete_model_build(call.account(), &assistant, &sid)
         .await

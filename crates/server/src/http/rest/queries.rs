@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::get;
 use otto_engine::Understanding;
@@ -16,8 +15,8 @@ use otto_store::{
 use serde_json::{Value, json};
 
 use super::{
-    Answer, Call, OrApi, SHORT_LIMIT, TEXT_LIMIT, UNIQUE_NAME_LIMIT, assistant_path, created, date,
-    deleted, list_body, list_page, ok,
+    Answer, Call, Ids, OrApi, SHORT_LIMIT, TEXT_LIMIT, UNIQUE_NAME_LIMIT, assistant_path, created,
+    date, deleted, list_body, list_page, ok,
 };
 use crate::builds::{BuildError, LoadedModel};
 use crate::http::AppState;
@@ -124,7 +123,7 @@ async fn model(
     }))
 }
 
-async fn create(Path(assistant): Path<String>, call: Call) -> Answer {
+async fn create(Ids(assistant): Ids<String>, call: Call) -> Answer {
     let form = &call.form;
     let language = form.required("Language", SHORT_LIMIT)?;
     let text = form.required("Query", TEXT_LIMIT)?;
@@ -225,7 +224,7 @@ async fn definition_logs_queries(call: &Call, ids: &AssistantIds) -> Result<bool
     Ok(record.log_queries)
 }
 
-async fn list(Path(assistant): Path<String>, call: Call) -> Answer {
+async fn list(Ids(assistant): Ids<String>, call: Call) -> Answer {
     let page = call.page()?;
     let query = &call.query;
     let filter = QueryFilter {
@@ -261,7 +260,7 @@ async fn list(Path(assistant): Path<String>, call: Call) -> Answer {
     ))
 }
 
-async fn fetch(Path((assistant, sid)): Path<(String, String)>, call: Call) -> Answer {
+async fn fetch(Ids((assistant, sid)): Ids<(String, String)>, call: Call) -> Answer {
     let record = call
         .store()
         .fetch_query(call.account(), &assistant, &sid)
@@ -270,7 +269,7 @@ async fn fetch(Path((assistant, sid)): Path<(String, String)>, call: Call) -> An
     Ok(ok(render(&call, &record)))
 }
 
-async fn update(Path((assistant, sid)): Path<(String, String)>, call: Call) -> Answer {
+async fn update(Ids((assistant, sid)): Ids<(String, String)>, call: Call) -> Answer {
     let sample_sid = match call.form.get("SampleSid") {
         None => None,
         Some("") => Some(None),
@@ -288,7 +287,7 @@ async fn update(Path((assistant, sid)): Path<(String, String)>, call: Call) -> A
     Ok(ok(render(&call, &record)))
 }
 
-async fn remove(Path((assistant, sid)): Path<(String, String)>, call: Call) -> Answer {
+async fn remove(Ids((assistant, sid)): Ids<(String, String)>, call: Call) -> Answer {
     call.store()
         .delete_query(call.account(), &assistant, &sid)
         .await

@@ -1,7 +1,6 @@
 //! Tasks, TaskActions, TaskStatistics, Fields and Samples (reference 2.6–2.8).
 
 use axum::Router;
-use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::get;
 use otto_model::ActionsDocument;
@@ -13,7 +12,7 @@ use otto_store::{
 use serde_json::{Value, json};
 
 use super::{
-    Answer, Call, FRIENDLY_NAME_LIMIT, OrApi, SHORT_LIMIT, TEXT_LIMIT, UNIQUE_NAME_LIMIT,
+    Answer, Call, FRIENDLY_NAME_LIMIT, Ids, OrApi, SHORT_LIMIT, TEXT_LIMIT, UNIQUE_NAME_LIMIT,
     assistant_path, created, date, deleted, list_body, list_page, ok,
 };
 use crate::http::AppState;
@@ -97,7 +96,7 @@ fn actions_param(call: &Call) -> Result<Option<ActionsDocument>, ApiError> {
     })
 }
 
-async fn list(Path(assistant): Path<String>, call: Call) -> Answer {
+async fn list(Ids(assistant): Ids<String>, call: Call) -> Answer {
     let page = call.page()?;
     let listed = list_page(&page, |request| {
         let assistant = assistant.clone();
@@ -114,7 +113,7 @@ async fn list(Path(assistant): Path<String>, call: Call) -> Answer {
     }))
 }
 
-async fn create(Path(assistant): Path<String>, call: Call) -> Answer {
+async fn create(Ids(assistant): Ids<String>, call: Call) -> Answer {
     let form = &call.form;
     let unique_name = form.required("UniqueName", UNIQUE_NAME_LIMIT)?;
     let new = NewTask {
@@ -131,7 +130,7 @@ async fn create(Path(assistant): Path<String>, call: Call) -> Answer {
     Ok(created(render(&call, &record)))
 }
 
-async fn fetch(Path((assistant, sid)): Path<(String, String)>, call: Call) -> Answer {
+async fn fetch(Ids((assistant, sid)): Ids<(String, String)>, call: Call) -> Answer {
     let record = call
         .store()
         .fetch_task(call.account(), &assistant, &sid)
@@ -140,7 +139,7 @@ async fn fetch(Path((assistant, sid)): Path<(String, String)>, call: Call) -> An
     Ok(ok(render(&call, &record)))
 }
 
-async fn update(Path((assistant, sid)): Path<(String, String)>, call: Call) -> Answer {
+async fn update(Ids((assistant, sid)): Ids<(String, String)>, call: Call) -> Answer {
     let form = &call.form;
     let update = TaskUpdate {
         unique_name: form.unique_name("UniqueName")?,
@@ -156,7 +155,7 @@ async fn update(Path((assistant, sid)): Path<(String, String)>, call: Call) -> A
     Ok(ok(render(&call, &record)))
 }
 
-async fn remove(Path((assistant, sid)): Path<(String, String)>, call: Call) -> Answer {
+async fn remove(Ids((assistant, sid)): Ids<(String, String)>, call: Call) -> Answer {
     call.store()
         .delete_task(call.account(), &assistant, &sid)
         .await
@@ -175,7 +174,7 @@ fn render_actions(call: &Call, record: &TaskRecord) -> Value {
     })
 }
 
-async fn fetch_actions(Path((assistant, task)): Path<(String, String)>, call: Call) -> Answer {
+async fn fetch_actions(Ids((assistant, task)): Ids<(String, String)>, call: Call) -> Answer {
     let record = call
         .store()
         .fetch_task(call.account(), &assistant, &task)
@@ -184,7 +183,7 @@ async fn fetch_actions(Path((assistant, task)): Path<(String, String)>, call: Ca
     Ok(ok(render_actions(&call, &record)))
 }
 
-async fn update_actions(Path((assistant, task)): Path<(String, String)>, call: Call) -> Answer {
+async fn update_actions(Ids((assistant, task)): Ids<(String, String)>, call: Call) -> Answer {
     let record = match actions_param(&call)? {
         Some(actions) => call
             .store()
@@ -208,7 +207,7 @@ async fn update_actions(Path((assistant, task)): Path<(String, String)>, call: C
     Ok(ok(render_actions(&call, &record)))
 }
 
-async fn statistics(Path((assistant, task)): Path<(String, String)>, call: Call) -> Answer {
+async fn statistics(Ids((assistant, task)): Ids<(String, String)>, call: Call) -> Answer {
     let record = call
         .store()
         .fetch_task(call.account(), &assistant, &task)
@@ -248,7 +247,7 @@ fn render_field(call: &Call, record: &FieldRecord) -> Value {
     })
 }
 
-async fn list_fields(Path((assistant, task)): Path<(String, String)>, call: Call) -> Answer {
+async fn list_fields(Ids((assistant, task)): Ids<(String, String)>, call: Call) -> Answer {
     let page = call.page()?;
     let listed = list_page(&page, |request| {
         let (assistant, task, call) = (assistant.clone(), task.clone(), &call);
@@ -264,7 +263,7 @@ async fn list_fields(Path((assistant, task)): Path<(String, String)>, call: Call
     }))
 }
 
-async fn create_field(Path((assistant, task)): Path<(String, String)>, call: Call) -> Answer {
+async fn create_field(Ids((assistant, task)): Ids<(String, String)>, call: Call) -> Answer {
     let new = NewField {
         // Checked first, as the OpenAPI lists them: FieldType, UniqueName.
         field_type: call.form.required("FieldType", UNIQUE_NAME_LIMIT + 16)?,
@@ -287,7 +286,7 @@ async fn create_field(Path((assistant, task)): Path<(String, String)>, call: Cal
 }
 
 async fn fetch_field(
-    Path((assistant, task, sid)): Path<(String, String, String)>,
+    Ids((assistant, task, sid)): Ids<(String, String, String)>,
     call: Call,
 ) -> Answer {
     let record = call
@@ -299,7 +298,7 @@ async fn fetch_field(
 }
 
 async fn remove_field(
-    Path((assistant, task, sid)): Path<(String, String, String)>,
+    Ids((assistant, task, sid)): Ids<(String, String, String)>,
     call: Call,
 ) -> Answer {
     call.store()
@@ -344,7 +343,7 @@ fn tagged_text(call: &Call, required: bool) -> Result<Option<String>, ApiError> 
     Ok(text)
 }
 
-async fn list_samples(Path((assistant, task)): Path<(String, String)>, call: Call) -> Answer {
+async fn list_samples(Ids((assistant, task)): Ids<(String, String)>, call: Call) -> Answer {
     let page = call.page()?;
     let language = call.query.optional("Language", SHORT_LIMIT)?;
     let filter = SampleFilter {
@@ -369,7 +368,7 @@ async fn list_samples(Path((assistant, task)): Path<(String, String)>, call: Cal
     ))
 }
 
-async fn create_sample(Path((assistant, task)): Path<(String, String)>, call: Call) -> Answer {
+async fn create_sample(Ids((assistant, task)): Ids<(String, String)>, call: Call) -> Answer {
     let new = NewSample {
         language: call.form.required("Language", SHORT_LIMIT)?,
         tagged_text: tagged_text(&call, true)?.unwrap_or_default(),
@@ -384,7 +383,7 @@ async fn create_sample(Path((assistant, task)): Path<(String, String)>, call: Ca
 }
 
 async fn fetch_sample(
-    Path((assistant, task, sid)): Path<(String, String, String)>,
+    Ids((assistant, task, sid)): Ids<(String, String, String)>,
     call: Call,
 ) -> Answer {
     let record = call
@@ -396,7 +395,7 @@ async fn fetch_sample(
 }
 
 async fn update_sample(
-    Path((assistant, task, sid)): Path<(String, String, String)>,
+    Ids((assistant, task, sid)): Ids<(String, String, String)>,
     call: Call,
 ) -> Answer {
     let source_channel = match call.form.get("SourceChannel") {
@@ -427,7 +426,7 @@ async fn update_sample(
 }
 
 async fn remove_sample(
-    Path((assistant, task, sid)): Path<(String, String, String)>,
+    Ids((assistant, task, sid)): Ids<(String, String, String)>,
     call: Call,
 ) -> Answer {
     call.store()

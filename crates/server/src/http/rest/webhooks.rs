@@ -1,14 +1,13 @@
 //! Webhooks: event subscriptions of an assistant (reference 2.13, 13).
 
 use axum::Router;
-use axum::extract::Path;
 use axum::routing::get;
 use otto_store::{NewWebhook, WebhookRecord, WebhookUpdate};
 use serde_json::{Value, json};
 
 use super::{
-    Answer, Call, OrApi, SHORT_LIMIT, UNIQUE_NAME_LIMIT, assistant_path, created, date, deleted,
-    list_body, list_page, ok,
+    Answer, Call, Ids, OrApi, SHORT_LIMIT, UNIQUE_NAME_LIMIT, assistant_path, created, date,
+    deleted, list_body, list_page, ok,
 };
 use crate::http::AppState;
 
@@ -59,7 +58,7 @@ fn method(call: &Call) -> Result<Option<String>, crate::http::error::ApiError> {
     }
 }
 
-async fn list(Path(assistant): Path<String>, call: Call) -> Answer {
+async fn list(Ids(assistant): Ids<String>, call: Call) -> Answer {
     let page = call.page()?;
     let listed = list_page(&page, |request| {
         let (assistant, call) = (assistant.clone(), &call);
@@ -75,7 +74,7 @@ async fn list(Path(assistant): Path<String>, call: Call) -> Answer {
     }))
 }
 
-async fn create(Path(assistant): Path<String>, call: Call) -> Answer {
+async fn create(Ids(assistant): Ids<String>, call: Call) -> Answer {
     let form = &call.form;
     let new = NewWebhook {
         unique_name: form.required("UniqueName", UNIQUE_NAME_LIMIT)?,
@@ -94,7 +93,7 @@ async fn create(Path(assistant): Path<String>, call: Call) -> Answer {
     Ok(created(render(&call, &record)))
 }
 
-async fn fetch(Path((assistant, sid)): Path<(String, String)>, call: Call) -> Answer {
+async fn fetch(Ids((assistant, sid)): Ids<(String, String)>, call: Call) -> Answer {
     let record = call
         .store()
         .fetch_webhook(call.account(), &assistant, &sid)
@@ -103,7 +102,7 @@ async fn fetch(Path((assistant, sid)): Path<(String, String)>, call: Call) -> An
     Ok(ok(render(&call, &record)))
 }
 
-async fn update(Path((assistant, sid)): Path<(String, String)>, call: Call) -> Answer {
+async fn update(Ids((assistant, sid)): Ids<(String, String)>, call: Call) -> Answer {
     let form = &call.form;
     let events = form.optional("Events", SHORT_LIMIT)?;
     if events
@@ -128,7 +127,7 @@ async fn update(Path((assistant, sid)): Path<(String, String)>, call: Call) -> A
     Ok(ok(render(&call, &record)))
 }
 
-async fn remove(Path((assistant, sid)): Path<(String, String)>, call: Call) -> Answer {
+async fn remove(Ids((assistant, sid)): Ids<(String, String)>, call: Call) -> Answer {
     call.store()
         .delete_webhook(call.account(), &assistant, &sid)
         .await
