@@ -198,9 +198,11 @@ impl Gazetteer {
             return;
         }
         let stem_hashes: Vec<u64> = stems.iter().map(|s| hash_word(s.chars())).collect();
+        let char_counts: Vec<usize> = tokens.iter().map(|t| t.norm.chars().count()).collect();
         let mut walk = Walk {
             gazetteer: self,
             tokens,
+            char_counts: &char_counts,
             stem_hashes: &stem_hashes,
             wanted,
             start: 0,
@@ -219,7 +221,7 @@ impl Gazetteer {
                 walk.descend(child, start, 0);
             }
             let norm = &tokens[start].norm;
-            if typo_budget(norm.chars().count()) > 0 {
+            if typo_budget(char_counts[start]) > 0 {
                 keys.clear();
                 deletion_keys(norm, &mut keys);
                 for key in &keys {
@@ -229,7 +231,9 @@ impl Gazetteer {
                         }
                         tried.push(child);
                         let word = &self.nodes[child as usize].word;
-                        if let Some(edits) = within_typo_budget(word, norm) {
+                        if let Some(edits) =
+                            within_typo_budget_counted(word, norm, char_counts[start])
+                        {
                             walk.descend(child, start, edits);
                         }
                     }
@@ -263,6 +267,8 @@ impl Gazetteer {
 struct Walk<'a> {
     gazetteer: &'a Gazetteer,
     tokens: &'a [Token],
+    /// Each token's length in characters.
+    char_counts: &'a [usize],
     stem_hashes: &'a [u64],
     wanted: &'a [bool],
     start: usize,
@@ -314,13 +320,14 @@ impl Walk<'_> {
             self.descend(child, next, edits);
         }
         let norm = &self.tokens[next].norm;
-        if n.children.len() <= MAX_FUZZY_CHILDREN && typo_budget(norm.chars().count()) > 0 {
+        let norm_chars = self.char_counts[next];
+        if n.children.len() <= MAX_FUZZY_CHILDREN && typo_budget(norm_chars) > 0 {
             for &child in &n.children {
                 if Some(child) == exact {
                     continue;
                 }
                 let word = &self.gazetteer.nodes[child as usize].word;
-                if let Some(e) = within_typo_budget(word, norm) {
+                if let Some(e) = within_typo_budget_counted(word, norm, norm_chars) {
                     self.descend(child, next, edits + e);
                 }
             }
@@ -329,15 +336,17 @@ impl Walk<'_> {
 }
 
 /// Edits between two words when small enough to be a typo, `None` otherwise.
-fn within_typo_budget(want: &str, have: &str) -> Option<usize> {
+/// `have_chars` is `have`'s length in characters (the caller knows it).
+fn within_typo_budget_counted(want: &str, have: &str, have_chars: usize) -> Option<usize> {
     if want == have {
         return Some(0);
     }
-    let budget = typo_budget(want.chars().count().min(have.chars().count()));
-    if budget == 0 {
+    let want_chars = want.chars().count();
+    let budget = typo_budget(want_chars.min(have_chars));
+    if budget == 0 || want_chars.abs_diff(have_chars) > budget {
         return None;
     }
-    damerau_levenshtein(want, have, budget)
+    osa_within(want, want_chars, have, have_chars, budget)
 }
 
 /// Edits allowed in a word of `len` letters: short words must be exact.
@@ -352,10 +361,15 @@ fn typo_budget(len: usize) -> usize {
 /// Optimal-string-alignment distance, giving up (`None`) beyond `limit`.
 /// Words of up to [`SHORT_WORD`] characters are compared on the stack (it
 /// runs for every fuzzy trie step of every parse).
+#[cfg(test)]
 fn damerau_levenshtein(a: &str, b: &str, limit: usize) -> Option<usize> {
+    osa_within(a, a.chars().count(), b, b.chars().count(), limit)
+}
+
+/// [`damerau_levenshtein`] of words `a_len` and `b_len` characters long.
+fn osa_within(a: &str, a_len: usize, b: &str, b_len: usize, limit: usize) -> Option<usize> {
     let mut a_buf = ['\0'; SHORT_WORD];
     let mut b_buf = ['\0'; SHORT_WORD];
-    let (a_len, b_len) = (a.chars().count(), b.chars().count());
     if a_len.abs_diff(b_len) > limit {
         return None;
     }

@@ -361,7 +361,14 @@ impl FieldExtractor {
             lang: builtin_lang(self.language),
         };
         let value = match field.kind {
-            FieldKind::Custom(t) => gazetteer.resolve(t, raw).unwrap_or(raw).to_string(),
+            // The whole span as a listed value: already found among the
+            // candidates, most often (resolving tokenises it again).
+            FieldKind::Custom(t) => match candidates.iter().find(|c| {
+                c.kind == FieldKind::Custom(t) && c.first == span.first && c.last == span.last
+            }) {
+                Some(c) => c.value.clone(),
+                None => gazetteer.resolve(t, raw).unwrap_or(raw).to_string(),
+            },
             FieldKind::Builtin(ty) => {
                 builtin::parse_answer(ty, raw, &context).unwrap_or_else(|| raw.to_string())
             }
