@@ -5,8 +5,10 @@ at GET /v1/openapi.json.
 It starts from Twilio's description of Autopilot v1 (../shared/spec beside the
 repository), since otto serves exactly those paths, methods, parameters and
 response bodies, and adds what otto does on top: the Twilio error body on
-every operation, the description endpoint itself, and notes where otto
-differs. `servers` is replaced with otto's public URL when served.
+every operation, the description endpoint itself, the custom channel (v2 and
+v1) and /health, and notes where otto differs. `servers` is replaced with
+otto's public URL when served. The Twilio channels (messaging, voice) answer
+TwiML to Twilio itself and are described in the README, not here.
 
 Run from the repository root:  python3 crates/server/openapi/generate.py
 """
@@ -64,6 +66,86 @@ spec["paths"]["/v1/openapi.json"] = {
         "operationId": "FetchOpenApi",
         "security": [],
         "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}},
+    }
+}
+
+# The other routes otto serves (README "The custom channel"; crates/server/README.md).
+error_responses = {"default": error_response}
+sid_schema = lambda prefix: {"type": "string", "pattern": "^%s[0-9a-fA-F]{32}$" % prefix, "minLength": 34, "maxLength": 34}
+channel_response = {
+    "type": "object",
+    "description": "What the assistant answered: `says` [{speech, text}], `shows`, `listen`, `collect`, and `plays` / `handoff` when used",
+    "properties": {
+        "says": {"type": "array", "items": {"type": "object", "properties": {"speech": {"type": "string"}, "text": {"type": "string"}}}},
+        "shows": {"type": "array", "items": {"type": "object"}},
+        "listen": {"type": "object", "nullable": True},
+        "collect": {"type": "object", "nullable": True},
+        "plays": {"type": "array", "items": {"type": "object"}},
+        "handoff": {"type": "object"},
+    },
+    "required": ["says", "shows", "listen", "collect"],
+    "additionalProperties": False,
+}
+path_parameter = lambda name, description: {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
+channel_parameters = [
+    path_parameter("AccountSid", "The account SID (the server's)"),
+    path_parameter("AssistantSid", "The assistant's SID or unique name"),
+    path_parameter("ChannelName", "A name for the channel, recorded with the dialogue"),
+]
+spec["paths"]["/v2/{AccountSid}/{AssistantSid}/custom/{ChannelName}"] = {
+    "post": {
+        "summary": "One message of a user over the custom channel (Autopilot's Custom Channels API v2)",
+        "operationId": "CreateCustomChannelMessage",
+        "security": [{"accountSid_authToken": []}],
+        "parameters": channel_parameters,
+        "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
+            "type": "object",
+            "required": ["UserId", "Text"],
+            "properties": {
+                "UserId": {"type": "string", "description": "Identifies the end user (one active dialogue per user)"},
+                "Text": {"type": "string", "description": "What the user said"},
+                "Language": {"type": "string"},
+                "TargetTask": {"type": "string", "description": "Run this task instead of asking the NLU (also accepted in the query string)"},
+                "Memory": {"type": "string", "description": "A JSON object merged into the dialogue's memory (also accepted in the query string)"},
+            },
+        }}}},
+        "responses": dict({"200": {"description": "OK", "content": {"application/json": {"schema": {
+            "type": "object",
+            "required": ["response", "dialogue"],
+            "additionalProperties": False,
+            "properties": {
+                "response": channel_response,
+                "dialogue": {"type": "object", "required": ["sid", "ended"], "additionalProperties": False,
+                             "properties": {"sid": sid_schema("UK"), "ended": {"type": "boolean"}}},
+            },
+        }}}}}, **error_responses),
+    }
+}
+spec["paths"]["/v1/{AccountSid}/{AssistantSid}/custom/{ChannelName}"] = {
+    "post": {
+        "summary": "The deprecated v1 custom channel: `user_id` and `text`; answers the response object alone",
+        "operationId": "CreateCustomChannelMessageV1",
+        "security": [{"accountSid_authToken": []}],
+        "parameters": channel_parameters,
+        "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
+            "type": "object",
+            "required": ["user_id", "text"],
+            "properties": {"user_id": {"type": "string"}, "text": {"type": "string"}},
+        }}}},
+        "responses": dict({"200": {"description": "OK", "content": {"application/json": {"schema": channel_response}}}}, **error_responses),
+    }
+}
+spec["paths"]["/health"] = {
+    "get": {
+        "summary": "200 when the database answers, 503 when it does not",
+        "operationId": "FetchHealth",
+        "security": [],
+        "responses": {
+            "200": {"description": "OK", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["status", "database"],
+                "properties": {"status": {"type": "string"}, "database": {"type": "string"}}}}}},
+            "503": {"description": "The database does not answer"},
+        },
     }
 }
 

@@ -561,6 +561,46 @@ async fn walk_every_operation(base: &str) {
     let uk = turn.body["dialogue"]["sid"].as_str().unwrap().to_owned();
     let dialogue = w.get(DIALOGUE, &[&ua, &uk]).await;
     assert_eq!(dialogue["sid"], uk.as_str());
+    // otto's own routes answer as otto's served description says.
+    let served = w.rest.get("/v1/openapi.json").await.body;
+    let schema_of = |path: &str, method: &str| {
+        served["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+            .clone()
+    };
+    let v1 = w
+        .rest
+        .post(
+            &format!("/v1/{ACCOUNT}/{ua}/custom/web"),
+            &[("user_id", "u2"), ("text", "hello there")],
+        )
+        .await;
+    assert_eq!(v1.status, StatusCode::OK, "{}", v1.text);
+    let health = w.rest.get("/health").await;
+    assert_eq!(health.status, StatusCode::OK, "{}", health.text);
+    for (label, schema, body) in [
+        (
+            "v2 custom channel",
+            schema_of(
+                "/v2/{AccountSid}/{AssistantSid}/custom/{ChannelName}",
+                "post",
+            ),
+            &turn.body,
+        ),
+        (
+            "v1 custom channel",
+            schema_of(
+                "/v1/{AccountSid}/{AssistantSid}/custom/{ChannelName}",
+                "post",
+            ),
+            &v1.body,
+        ),
+        ("health", schema_of("/health", "get"), &health.body),
+    ] {
+        assert!(schema.is_object(), "{label}: no schema served");
+        for problem in check(&served, &schema, body, "$") {
+            w.problems.push(format!("{label}: {problem}"));
+        }
+    }
 
     // Deletes, children first, then the assistant and its restore.
     w.delete(QUERY, &[&ua, &uh]).await;
@@ -611,7 +651,20 @@ async fn the_served_description_matches_twilio() {
     assert_eq!(served["servers"][0]["url"], server.server.url());
     let twilio = twilio_spec();
     let mut expected = operations(&twilio);
-    expected.push(("GET".into(), "/v1/openapi.json".into()));
+    for (method, path) in [
+        ("GET", "/v1/openapi.json"),
+        ("GET", "/health"),
+        (
+            "POST",
+            "/v2/{AccountSid}/{AssistantSid}/custom/{ChannelName}",
+        ),
+        (
+            "POST",
+            "/v1/{AccountSid}/{AssistantSid}/custom/{ChannelName}",
+        ),
+    ] {
+        expected.push((method.into(), path.into()));
+    }
     expected.sort();
     assert_eq!(operations(&served), expected);
     for (name, schema) in twilio["components"]["schemas"].as_object().unwrap() {

@@ -148,11 +148,15 @@ fn check_into(spec: &Value, schema: &Value, value: &Value, at: &str, problems: &
             }
         }
         if let Some(properties) = schema["properties"].as_object() {
-            // Twilio always writes every property of a resource (null when
-            // unset), so a missing one is a difference, as is an extra one.
-            for name in properties.keys() {
-                if !object.contains_key(name) {
-                    problems.push(format!("{at}: missing property {name:?}"));
+            // Twilio's schemas list no `required`: Twilio always writes every
+            // property of a resource (null when unset), so there a missing one
+            // is a difference. A schema with `required` (otto's own routes)
+            // makes only those mandatory. An extra property is always one.
+            if schema.get("required").is_none() {
+                for name in properties.keys() {
+                    if !object.contains_key(name) {
+                        problems.push(format!("{at}: missing property {name:?}"));
+                    }
                 }
             }
             for (name, item) in object {
