@@ -32,6 +32,9 @@ pub struct ServerConfig {
     pub build_poll: Duration,
     /// How often idle dialogues are ended.
     pub idle_sweep: Duration,
+    /// Whether Twilio webhooks (messaging, voice) must carry a valid
+    /// `X-Twilio-Signature`; off only for local testing.
+    pub check_signatures: bool,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +47,7 @@ impl Default for ServerConfig {
             clock: Clock::system(),
             build_poll: Duration::from_secs(5),
             idle_sweep: Duration::from_secs(60),
+            check_signatures: true,
         }
     }
 }
@@ -89,6 +93,7 @@ impl Otto {
             account: self.account.clone(),
             public_url: self.config.public_url.clone(),
             body_limit: self.config.body_limit,
+            check_signatures: self.config.check_signatures,
         })
     }
 

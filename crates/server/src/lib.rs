@@ -7,7 +7,8 @@
 //! | [`fetch`] | `otto_engine::ActionFetcher` over HTTP (signed, 10 s, 16 KB) |
 //! | [`signature`] | `X-Twilio-Signature` |
 //! | [`turns`] | the turn service: lock the user, run the engine, commit, answer |
-//! | [`http`] | axum routes: custom channel v1/v2, live dialogues, health |
+//! | [`http`] | axum routes: custom channel v1/v2, Twilio messaging and voice, live dialogues, health |
+//! | [`twiml`] | a turn's output as TwiML |
 //! | [`demo`] | the demo assistant `otto serve` starts with |
 //! | [`conversations`] | the conversation test format and its runner (`otto test`) |
 //! | [`training_data`] | an assistant as NLU training data |
@@ -22,6 +23,7 @@ pub mod http;
 pub mod signature;
 pub mod training_data;
 pub mod turns;
+pub mod twiml;
 pub mod understanding;
 
 pub use app::{Otto, RunningServer, ServerConfig};

@@ -10,12 +10,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use otto_engine::{
-    Bot, Engine, EngineConfig, EngineError, TurnInput, TurnResult, Understanding, Understood,
+    Bot, Engine, EngineConfig, EngineError, Output, TurnInput, TurnResult, Understanding,
+    Understood,
 };
 use otto_model::{Assistant, Sid};
 use otto_store::{
     Account, AssistantIds, Clock, CommittedTurn, DialogueRecord, ModelBuildStatus, NewEvent,
-    PageRequest, Store, StoreError, TurnCommit, TurnRecord,
+    PageRequest, ProcessedMessage, Store, StoreError, StoredTurn, TurnCommit, TurnRecord,
 };
 use serde_json::{Value, json};
 use tracing::Instrument;
@@ -57,6 +58,33 @@ pub struct TurnOutcome {
     pub result: TurnResult,
     /// What the store holds now.
     pub committed: CommittedTurn,
+}
+
+/// What [`TurnService::turn_once`] did.
+#[derive(Debug, Clone)]
+pub enum Once {
+    /// The first delivery of the message: the turn ran and was committed.
+    Ran(TurnOutcome),
+    /// A repeat of a message already processed: nothing ran.
+    Repeated(Repeated),
+}
+
+/// A message that was already processed, and the turn it was answered with.
+#[derive(Debug, Clone)]
+pub struct Repeated {
+    pub assistant_sid: Sid,
+    pub processed: ProcessedMessage,
+    /// `None` when the message was recorded without a turn.
+    pub turn: Option<StoredTurn>,
+}
+
+impl Repeated {
+    /// The output the first delivery answered with, read back from the turn
+    /// record (`None` without a turn).
+    pub fn output(&self) -> Option<Output> {
+        let turn = self.turn.as_ref()?;
+        serde_json::from_value(turn.output.get("output")?.clone()).ok()
+    }
 }
 
 /// Runs turns for one account.
@@ -135,7 +163,55 @@ impl TurnService {
             channel = %input.channel,
             dialogue_sid = tracing::field::Empty,
         );
-        self.turn_of(ids, definition, input).instrument(span).await
+        match self
+            .turn_of(ids, definition, input, None)
+            .instrument(span)
+            .await?
+        {
+            Once::Ran(outcome) => Ok(outcome),
+            // Only a turn with a message SID can be a repeat.
+            Once::Repeated(repeated) => Err(TurnError::Store(StoreError::DuplicateMessage {
+                message_sid: repeated.processed.message_sid,
+            })),
+        }
+    }
+
+    /// Like [`TurnService::turn`], for an inbound message with an ID (Twilio's
+    /// `MessageSid`; a call's step): the first delivery runs the turn and
+    /// records the ID with it; a retry, even one arriving while the first is
+    /// still running, waits for the user's lock and gets the turn stored the
+    /// first time, without running or counting another.
+    pub async fn turn_once(
+        &self,
+        assistant: &str,
+        input: TurnInput,
+        message_sid: &str,
+    ) -> Result<Once, TurnError> {
+        let (ids, definition) = match self
+            .store
+            .load_assistant(&self.account.sid, assistant)
+            .await
+        {
+            Ok(loaded) => loaded,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(TurnError::AssistantNotFound {
+                    key: assistant.to_owned(),
+                    account: self.account.sid.clone(),
+                });
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let span = tracing::info_span!(
+            "turn",
+            assistant = %ids.sid,
+            user = %input.user_identifier,
+            channel = %input.channel,
+            message_sid,
+            dialogue_sid = tracing::field::Empty,
+        );
+        self.turn_of(ids, definition, input, Some(message_sid))
+            .instrument(span)
+            .await
     }
 
     async fn turn_of(
@@ -143,7 +219,8 @@ impl TurnService {
         ids: AssistantIds,
         assistant: Assistant,
         input: TurnInput,
-    ) -> Result<TurnOutcome, TurnError> {
+        message_sid: Option<&str>,
+    ) -> Result<Once, TurnError> {
         let Some(model) = self.builds.model_for(&ids, &assistant).await? else {
             return Err(TurnError::NotTrained {
                 state: self.build_state(&ids.sid).await,
@@ -159,10 +236,16 @@ impl TurnService {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let lock = self
+            let mut lock = self
                 .store
                 .lock_user(&ids.sid, &input.user_identifier)
                 .await?;
+            if let Some(message_sid) = message_sid
+                && let Some(processed) = lock.message_processed(message_sid).await?
+            {
+                drop(lock);
+                return Ok(Once::Repeated(self.repeated(ids.sid, processed).await?));
+            }
             if let Some(dialogue) = lock.dialogue() {
                 tracing::Span::current().record("dialogue_sid", dialogue.sid.as_str());
             }
@@ -180,16 +263,16 @@ impl TurnService {
                     task: result.task.clone(),
                 }),
                 events: result.events.iter().map(NewEvent::from_engine).collect(),
-                message_sid: None,
+                message_sid: message_sid.map(str::to_owned),
             };
             match lock.commit(commit).await {
                 Ok(committed) => {
                     log_turn(&result);
-                    return Ok(TurnOutcome {
+                    return Ok(Once::Ran(TurnOutcome {
                         assistant_sid: ids.sid,
                         result,
                         committed,
-                    });
+                    }));
                 }
                 Err(StoreError::DialogueChanged { .. }) if attempt < COMMIT_ATTEMPTS => {
                     tracing::warn!(
@@ -200,6 +283,29 @@ impl TurnService {
                 Err(error) => return Err(error.into()),
             }
         }
+    }
+
+    /// The turn a processed message was answered with.
+    async fn repeated(
+        &self,
+        assistant_sid: Sid,
+        processed: ProcessedMessage,
+    ) -> Result<Repeated, TurnError> {
+        let turn = match (&processed.dialogue_sid, processed.turn_seq) {
+            (Some(dialogue), Some(seq)) => {
+                // Turns are listed by `seq`; the page after `seq - 1` starts with it.
+                let page = PageRequest::at(1, &format!("PT{}", seq - 1));
+                let mut turns = self.store.list_turns(dialogue, &page).await?;
+                turns.items.pop().filter(|turn| turn.seq == seq)
+            }
+            _ => None,
+        };
+        tracing::info!(message_sid = %processed.message_sid, "a repeated message answered from the stored turn");
+        Ok(Repeated {
+            assistant_sid,
+            processed,
+            turn,
+        })
     }
 
     async fn build_state(&self, assistant: &Sid) -> String {

@@ -8,6 +8,8 @@ mod dialogues;
 pub mod error;
 pub mod render;
 pub mod rest;
+mod twilio_messaging;
+mod twilio_webhook;
 
 use std::sync::Arc;
 
@@ -34,6 +36,8 @@ pub struct AppState {
     /// The public base URL (for `url` properties).
     pub public_url: String,
     pub body_limit: usize,
+    /// Whether Twilio webhooks must carry a valid `X-Twilio-Signature`.
+    pub check_signatures: bool,
 }
 
 /// The routes.
@@ -51,6 +55,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/Assistants/{assistant_sid}/Dialogues/{sid}",
             get(dialogues::fetch),
+        )
+        .route(
+            "/v1/{account_sid}/{assistant_sid}/twilio-messaging",
+            post(twilio_messaging::handle),
         )
         .merge(rest::router())
         .fallback(not_found)
