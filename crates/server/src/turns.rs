@@ -64,9 +64,9 @@ pub struct TurnOutcome {
 #[derive(Debug, Clone)]
 pub enum Once {
     /// The first delivery of the message: the turn ran and was committed.
-    Ran(TurnOutcome),
+    Ran(Box<TurnOutcome>),
     /// A repeat of a message already processed: nothing ran.
-    Repeated(Repeated),
+    Repeated(Box<Repeated>),
 }
 
 /// A message that was already processed, and the turn it was answered with.
@@ -168,7 +168,7 @@ impl TurnService {
             .instrument(span)
             .await?
         {
-            Once::Ran(outcome) => Ok(outcome),
+            Once::Ran(outcome) => Ok(*outcome),
             // Only a turn with a message SID can be a repeat.
             Once::Repeated(repeated) => Err(TurnError::Store(StoreError::DuplicateMessage {
                 message_sid: repeated.processed.message_sid,
@@ -244,7 +244,9 @@ impl TurnService {
                 && let Some(processed) = lock.message_processed(message_sid).await?
             {
                 drop(lock);
-                return Ok(Once::Repeated(self.repeated(ids.sid, processed).await?));
+                return Ok(Once::Repeated(Box::new(
+                    self.repeated(ids.sid, processed).await?,
+                )));
             }
             if let Some(dialogue) = lock.dialogue() {
                 tracing::Span::current().record("dialogue_sid", dialogue.sid.as_str());
@@ -268,11 +270,11 @@ impl TurnService {
             match lock.commit(commit).await {
                 Ok(committed) => {
                     log_turn(&result);
-                    return Ok(Once::Ran(TurnOutcome {
+                    return Ok(Once::Ran(Box::new(TurnOutcome {
                         assistant_sid: ids.sid,
                         result,
                         committed,
-                    }));
+                    })));
                 }
                 Err(StoreError::DialogueChanged { .. }) if attempt < COMMIT_ATTEMPTS => {
                     tracing::warn!(

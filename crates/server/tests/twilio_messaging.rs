@@ -455,7 +455,8 @@ async fn whatsapp_senders_target_task_and_inbound_memory() {
 async fn bad_requests_are_refused_clearly_and_store_nothing() {
     let (server, assistant) = setup(true).await;
     let path = messaging_path(assistant.as_str());
-    let cases: Vec<(String, Vec<(String, String)>, &str)> = vec![
+    type Case = (String, Vec<(String, String)>, &'static str);
+    let cases: Vec<Case> = vec![
         (
             format!("{path}?Memory=%5B1%5D"),
             sms(

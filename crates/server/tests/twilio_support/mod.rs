@@ -75,12 +75,22 @@ pub fn twilio_signature(token: &str, url: &str, params: &[(String, String)]) -> 
     out["sign"][0].as_str().unwrap().to_owned()
 }
 
+/// A request a receiver got, for Twilio's validator.
+pub struct SignedRequest {
+    pub token: String,
+    /// As requested (query string included).
+    pub url: String,
+    /// Form parameters (none for a GET).
+    pub params: Vec<(String, String)>,
+    pub signature: String,
+}
+
 /// `RequestValidator(token).validate(url, params, signature)` for each request.
-pub fn twilio_validates(jobs: &[(String, String, Vec<(String, String)>, String)]) -> Vec<bool> {
+pub fn twilio_validates(jobs: &[SignedRequest]) -> Vec<bool> {
     let jobs: Vec<Value> = jobs
         .iter()
-        .map(|(token, url, params, signature)| {
-            json!({"token": token, "url": url, "params": pairs_json(params), "signature": signature})
+        .map(|job| {
+            json!({"token": job.token, "url": job.url, "params": pairs_json(&job.params), "signature": job.signature})
         })
         .collect();
     let out = run_validator(json!({"validate": jobs}));
