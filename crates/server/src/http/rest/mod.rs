@@ -41,8 +41,8 @@ pub use openapi::OPENAPI_PATH;
 pub const FRIENDLY_NAME_LIMIT: usize = otto_model::assistant::FRIENDLY_NAME_LIMIT;
 /// Twilio's limit on `UniqueName`.
 pub const UNIQUE_NAME_LIMIT: usize = otto_model::assistant::UNIQUE_NAME_LIMIT;
-/// Twilio's limit on a query's text; otto uses it for sample texts and field
-/// values too (Autopilot documented none for those).
+/// Twilio's limit on a query's text; otto uses it for `TaggedText`, `Tasks`
+/// and `SynonymOf` too (Autopilot documented none for those).
 pub const TEXT_LIMIT: usize = 2048;
 /// URLs (`ActionsUrl`, `WebhookUrl`, `CallbackUrl`, `StatusCallback`).
 pub const URL_LIMIT: usize = 2048;
