@@ -461,8 +461,15 @@ fn handoff_element(handoff: &HandoffOutput) -> Element {
         if let Some(timeout) = &handoff.timeout {
             task = task.attr("timeout", timeout.clone());
         }
+        // `attributes` is an object or a JSON string of one (reference 3.10).
         let attributes = match &handoff.attributes {
             Some(value @ serde_json::Value::Object(_)) => value.to_string(),
+            Some(serde_json::Value::String(text))
+                if serde_json::from_str::<serde_json::Value>(text)
+                    .is_ok_and(|value| value.is_object()) =>
+            {
+                text.clone()
+            }
             _ => "{}".to_owned(),
         };
         return enqueue.child(task.text(attributes));

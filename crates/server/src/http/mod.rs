@@ -9,6 +9,7 @@ pub mod error;
 pub mod render;
 pub mod rest;
 mod twilio_messaging;
+mod twilio_voice;
 mod twilio_webhook;
 
 use std::sync::Arc;
@@ -59,6 +60,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/{account_sid}/{assistant_sid}/twilio-messaging",
             post(twilio_messaging::handle),
+        )
+        .route(
+            "/v1/{account_sid}/{assistant_sid}/twilio-voice",
+            post(twilio_voice::handle),
         )
         .merge(rest::router())
         .fallback(not_found)
