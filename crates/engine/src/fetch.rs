@@ -67,11 +67,21 @@ impl RemoteRequest {
     }
 }
 
+/// "10 seconds", "1 second", "300 ms".
+fn wait_text(millis: u64) -> String {
+    match (millis / 1000, millis % 1000) {
+        (1, 0) => "1 second".to_owned(),
+        (seconds, 0) => format!("{seconds} seconds"),
+        _ => format!("{millis} ms"),
+    }
+}
+
 /// Why a remote call gave no usable JSON.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum FetchError {
-    #[error("no answer within {FETCH_TIMEOUT_SECONDS} seconds")]
-    Timeout,
+    /// No answer within the fetcher's timeout, `millis` milliseconds.
+    #[error("no answer within {}", wait_text(*.millis))]
+    Timeout { millis: u64 },
     #[error("the server answered with HTTP status {status}")]
     Status { status: u16 },
     #[error("the response is not valid JSON: {reason}")]

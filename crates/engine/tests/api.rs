@@ -42,7 +42,11 @@ impl Future for PendingOnce {
             context.waker().wake_by_ref();
             return Poll::Pending;
         }
-        Poll::Ready(self.answer.take().ok_or(FetchError::Timeout))
+        Poll::Ready(
+            self.answer
+                .take()
+                .ok_or(FetchError::Timeout { millis: 10_000 }),
+        )
     }
 }
 

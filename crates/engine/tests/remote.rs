@@ -174,7 +174,7 @@ fn failing(response: Result<Value, FetchError>) -> otto_engine::TurnResult {
 
 #[test]
 fn a_timeout_follows_the_failure_path() {
-    let result = failing(Err(FetchError::Timeout));
+    let result = failing(Err(FetchError::Timeout { millis: 10_000 }));
     assert_eq!(error_kinds(&result), [ErrorKind::Fetch]);
     assert_eq!(result.errors[0].code, Some(11200));
     assert_eq!(
@@ -276,8 +276,10 @@ fn a_failing_fallback_is_tried_once_then_the_apology() {
     )
     .unwrap();
     let h = Harness::new(assistant, nlu());
-    h.fetcher()
-        .always("https://actions.test/fallback", Err(FetchError::Timeout));
+    h.fetcher().always(
+        "https://actions.test/fallback",
+        Err(FetchError::Timeout { millis: 10_000 }),
+    );
     let result = h.say(None, "something unknown", at(0));
     assert_eq!(texts(&result), [otto_engine::DEFAULT_APOLOGY]);
     assert_eq!(h.fetcher().urls(), ["https://actions.test/fallback"]);

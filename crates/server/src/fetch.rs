@@ -144,7 +144,7 @@ impl HttpFetcher {
             .header("accept", "application/json")
             .send()
             .await
-            .map_err(transport)?;
+            .map_err(|error| transport(error, self.config.timeout))?;
         let status = response.status();
         if !status.is_success() {
             return Err(FetchError::Status {
@@ -159,7 +159,11 @@ impl HttpFetcher {
             return Err(FetchError::TooLarge { limit });
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| transport(error, self.config.timeout))?
+        {
             if body.len() + chunk.len() > limit {
                 return Err(FetchError::TooLarge { limit });
             }
@@ -171,9 +175,9 @@ impl HttpFetcher {
     }
 }
 
-fn transport(error: reqwest::Error) -> FetchError {
+fn transport(error: reqwest::Error, timeout: std::time::Duration) -> FetchError {
     if error.is_timeout() {
-        return FetchError::Timeout;
+        return timed_out(timeout);
     }
     // The chain says what failed (connection refused, DNS, TLS…).
     let mut reason = error.to_string();
@@ -186,6 +190,12 @@ fn transport(error: reqwest::Error) -> FetchError {
     FetchError::Transport { reason }
 }
 
+fn timed_out(timeout: std::time::Duration) -> FetchError {
+    FetchError::Timeout {
+        millis: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+    }
+}
+
 impl ActionFetcher for HttpFetcher {
     async fn fetch(&self, request: RemoteRequest) -> Result<Value, FetchError> {
         let url = request.url.clone();
@@ -194,7 +204,7 @@ impl ActionFetcher for HttpFetcher {
         // The client's timeout covers the body too; this one is the backstop.
         let result = match tokio::time::timeout(self.config.timeout, self.send(prepared)).await {
             Ok(result) => result,
-            Err(_) => Err(FetchError::Timeout),
+            Err(_) => Err(timed_out(self.config.timeout)),
         };
         if let Err(error) = &result {
             tracing::warn!(%url, %method, %error, "remote actions request failed");

@@ -282,7 +282,7 @@ async fn webhook_failures_take_the_failure_path() {
     assert_eq!(
         error,
         json!({"kind": "fetch", "code": 11200, "task": "slow",
-               "message": format!("{base}/slow: no answer within 10 seconds")})
+               "message": format!("{base}/slow: no answer within 300 ms")})
     );
     let error = fails(&t, &sid, "u-500", "the broken one").await;
     assert_eq!(
