@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::builds::Builds;
+use crate::events::{EventDelivery, EventDeliveryConfig};
 use crate::fetch::{FetchConfig, HttpFetcher};
 use crate::http::{self, AppState};
 use crate::turns::TurnService;
@@ -35,6 +36,8 @@ pub struct ServerConfig {
     /// Whether Twilio webhooks (messaging, voice) must carry a valid
     /// `X-Twilio-Signature`; off only for local testing.
     pub check_signatures: bool,
+    /// The event webhook delivery worker.
+    pub events: EventDeliveryConfig,
 }
 
 impl Default for ServerConfig {
@@ -48,6 +51,7 @@ impl Default for ServerConfig {
             build_poll: Duration::from_secs(5),
             idle_sweep: Duration::from_secs(60),
             check_signatures: true,
+            events: EventDeliveryConfig::default(),
         }
     }
 }
@@ -59,6 +63,7 @@ pub struct Otto {
     pub account: Account,
     pub builds: Arc<Builds>,
     pub turns: Arc<TurnService>,
+    pub events: EventDelivery,
     pub config: ServerConfig,
 }
 
@@ -78,11 +83,13 @@ impl Otto {
             engine,
             config.clock.clone(),
         ));
+        let events = EventDelivery::new(store.clone(), &account.auth_token, config.events.clone())?;
         Ok(Otto {
             store,
             account,
             builds,
             turns,
+            events,
             config,
         })
     }
@@ -97,11 +104,13 @@ impl Otto {
         })
     }
 
-    /// Starts the model-build worker and the idle-dialogue sweeper.
+    /// Starts the model-build worker, the idle-dialogue sweeper and the
+    /// event webhook delivery worker.
     pub fn spawn_workers(&self) -> Vec<JoinHandle<()>> {
         vec![
             tokio::spawn(self.builds.clone().run_worker(self.config.build_poll)),
             tokio::spawn(self.turns.clone().run_idle_sweeper(self.config.idle_sweep)),
+            tokio::spawn(self.events.clone().run()),
         ]
     }
 

@@ -9,6 +9,7 @@
 //! | [`turns`] | the turn service: lock the user, run the engine, commit, answer |
 //! | [`http`] | axum routes: custom channel v1/v2, Twilio messaging and voice, live dialogues, health |
 //! | [`twiml`] | a turn's output as TwiML |
+//! | [`events`] | the event webhook delivery worker |
 //! | [`demo`] | the demo assistant `otto serve` starts with |
 //! | [`conversations`] | the conversation test format and its runner (`otto test`) |
 //! | [`training_data`] | an assistant as NLU training data |
@@ -18,6 +19,7 @@ pub mod app;
 pub mod builds;
 pub mod conversations;
 pub mod demo;
+pub mod events;
 pub mod fetch;
 pub mod http;
 pub mod signature;
