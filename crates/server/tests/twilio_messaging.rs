@@ -40,6 +40,10 @@ fn schema() -> String {
              "samples": [{"language": "en-US", "taggedText": "goodbye"},
                          {"language": "en-US", "taggedText": "bye for now"},
                          {"language": "en-US", "taggedText": "see you later"}]},
+            {"uniqueName": "card",
+             "actions": {"actions": [
+                 {"show": {"body": "Card of {{memory.crm.name}}", "images": [{"url": "https://example.com/card.png"}]}},
+                 {"listen": true}]}},
             {"uniqueName": "fallback",
              "actions": {"actions": [{"say": "Sorry, I did not get that."}, {"listen": true}]}}
         ]
@@ -541,4 +545,54 @@ async fn the_check_can_be_switched_off_for_local_testing() {
     .await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(turn_count(&server, &assistant).await, 2);
+}
+
+#[tokio::test]
+async fn markup_in_user_data_stays_text() {
+    let (server, assistant) = setup(true).await;
+    // The goodbye task says "Goodbye, {{memory.crm.name}}!": the name comes
+    // from the caller-controlled Memory parameter.
+    let name = "</Message><Redirect>https://evil.example/x</Redirect><Message>&amp;\u{7}";
+    let memory = json!({"crm": {"name": name}}).to_string();
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("TargetTask", "goodbye")
+        .append_pair("Memory", &memory)
+        .finish();
+    let path = format!("{}?{query}", messaging_path(assistant.as_str()));
+    let params = sms(
+        "+15555550100",
+        "<Hangup/>",
+        "SM70000000000000000000000000000001",
+    );
+    let twiml = post_webhook(&server, &path, &params, Signing::Twilio)
+        .await
+        .twiml();
+    assert_eq!(twiml.verbs(), ["Message"]);
+    assert!(twiml.children[0].children.is_empty());
+    // One message whose text is the say's text: the engine removes what
+    // looks like SSML tags and decodes entities for text channels; the
+    // control character XML cannot carry is dropped; the `&` is escaped by
+    // the writer and reads back as text.
+    assert_eq!(twiml.children[0].text, "Goodbye, https://evil.example/x&!");
+
+    // Show bodies are not SSML: the markup arrives as text, escaped.
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("TargetTask", "card")
+        .append_pair("Memory", &memory)
+        .finish();
+    let path = format!("{}?{query}", messaging_path(assistant.as_str()));
+    let params = sms("+15555550101", "hi", "SM70000000000000000000000000000002");
+    let answer = post_webhook(&server, &path, &params, Signing::Twilio).await;
+    assert!(
+        answer.body.contains("&lt;/Message&gt;&lt;Redirect&gt;"),
+        "{}",
+        answer.body
+    );
+    let twiml = answer.twiml();
+    assert_eq!(twiml.verbs(), ["Message"]);
+    assert_eq!(twiml.children[0].verbs(), ["Body", "Media"]);
+    assert_eq!(
+        twiml.children[0].children[0].text,
+        "Card of </Message><Redirect>https://evil.example/x</Redirect><Message>&amp;"
+    );
 }
