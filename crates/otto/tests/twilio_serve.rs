@@ -135,6 +135,14 @@ fn twilio_webhooks_need_a_signature_unless_the_check_is_switched_off() {
     let base = served.base();
     served.line("assistants ");
     assert!(!served.seen.iter().any(|line| line.starts_with("warning ")));
+    assert_eq!(
+        served.line("  messaging "),
+        format!("  messaging {base}/v1/{ACCOUNT}/otto-demo/twilio-messaging")
+    );
+    assert_eq!(
+        served.line("  voice "),
+        format!("  voice     {base}/v1/{ACCOUNT}/otto-demo/twilio-voice")
+    );
     let (status, body) = post_sms(&base, false, "SM00000000000000000000000000000002");
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("\"code\":20403"), "{body}");

@@ -94,6 +94,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "  curl -u '{}:{token}' {public_url}/v2/{}/{}/custom/web -d UserId=me -d Language=en-US --data-urlencode 'Text=I would like to book a table'",
             account.sid, account.sid, first.unique_name
         );
+        println!("Twilio webhooks (signed over {public_url}, see docs/channels.md):");
+        println!(
+            "  messaging {public_url}/v1/{}/{}/twilio-messaging",
+            account.sid, first.unique_name
+        );
+        println!(
+            "  voice     {public_url}/v1/{}/{}/twilio-voice",
+            account.sid, first.unique_name
+        );
         println!();
     }
     let server = axum::serve(listener, otto.router()).with_graceful_shutdown(shutdown_signal());
