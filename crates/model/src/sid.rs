@@ -24,11 +24,13 @@ pub enum SidPrefix {
     Query,
     Dialogue,
     Webhook,
+    /// An API key (`SK…`), a second credential of the account.
+    ApiKey,
 }
 
 impl SidPrefix {
     /// Every prefix otto issues or accepts as its own.
-    pub const ALL: [SidPrefix; 11] = [
+    pub const ALL: [SidPrefix; 12] = [
         SidPrefix::Account,
         SidPrefix::Assistant,
         SidPrefix::Task,
@@ -40,6 +42,7 @@ impl SidPrefix {
         SidPrefix::Query,
         SidPrefix::Dialogue,
         SidPrefix::Webhook,
+        SidPrefix::ApiKey,
     ];
 
     /// The two letters, e.g. `UA` for an assistant.
@@ -56,6 +59,7 @@ impl SidPrefix {
             SidPrefix::Query => "UH",
             SidPrefix::Dialogue => "UK",
             SidPrefix::Webhook => "UM",
+            SidPrefix::ApiKey => "SK",
         }
     }
 
@@ -245,7 +249,7 @@ mod tests {
         assert_eq!(
             letters,
             [
-                "AC", "UA", "UD", "UE", "UB", "UC", "UF", "UG", "UH", "UK", "UM"
+                "AC", "UA", "UD", "UE", "UB", "UC", "UF", "UG", "UH", "UK", "UM", "SK"
             ]
         );
         for prefix in SidPrefix::ALL {

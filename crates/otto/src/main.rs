@@ -40,6 +40,11 @@ enum Command {
     Train(commands::train::TrainArgs),
     /// Understand one utterance: task, confidence and fields.
     Query(commands::train::QueryArgs),
+    /// Manage API keys (SK… and a secret), credentials besides the auth token.
+    Keys {
+        #[command(subcommand)]
+        command: commands::keys::KeysCommand,
+    },
     /// Natural-language understanding tools: evaluate on a data set.
     Nlu {
         #[command(subcommand)]
@@ -59,6 +64,7 @@ fn main() -> ExitCode {
         Command::Export(args) => block_on(async { done(commands::assistants::export(args).await) }),
         Command::Chat(args) => block_on(async { done(commands::chat::chat(args).await) }),
         Command::Test(args) => block_on(commands::test::test(args)),
+        Command::Keys { command } => block_on(async { done(commands::keys::run(command).await) }),
     };
     match result {
         Ok(code) => code,

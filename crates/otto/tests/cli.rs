@@ -1,4 +1,4 @@
-//! The `otto` command as a process: serve, import, export, chat and test.
+//! The `otto` command as a process: serve, import, export, chat, test and keys.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -550,7 +550,7 @@ fn help_explains_the_commands() {
     let output = run(&["--help"]);
     let out = stdout(&output);
     for command in [
-        "serve", "import", "export", "chat", "test", "train", "query", "nlu",
+        "serve", "import", "export", "chat", "test", "train", "query", "keys", "nlu",
     ] {
         assert!(
             out.lines().any(|l| l.trim_start().starts_with(command)),
@@ -562,5 +562,87 @@ fn help_explains_the_commands() {
         stdout(&output).contains("< ~ first name"),
         "{}",
         stdout(&output)
+    );
+}
+
+#[test]
+fn keys_are_created_listed_and_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_url(dir.path());
+    let output = run(&["keys", "create", "--name", "deploy", "--json", "--db", &db]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let created: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let sid = created["sid"].as_str().unwrap().to_owned();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert!(sid.starts_with("SK") && sid.len() == 34, "{created}");
+    assert_eq!(secret.len(), 32);
+    assert_eq!(created["friendly_name"], "deploy");
+    let account = created["account_sid"].as_str().unwrap().to_owned();
+    assert!(account.starts_with("AC"), "{created}");
+
+    // Without --json: the SID, the secret and the account on standard output.
+    let output = run(&["keys", "create", "--db", &db]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    let second = word_after(lines[0], "key     ");
+    assert!(second.starts_with("SK"), "{out}");
+    assert_eq!(word_after(lines[1], "secret  ").len(), 32, "{out}");
+    assert_eq!(lines[2], format!("account {account}"));
+    assert!(stderr(&output).contains("shown only this once"));
+
+    let output = run(&["keys", "list", "--json", "--db", &db]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let listed: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0]["sid"], sid.as_str());
+    assert_eq!(listed[0]["friendly_name"], "deploy");
+    assert_eq!(listed[1]["sid"], second.as_str());
+    assert_eq!(listed[1]["friendly_name"], Value::Null);
+    assert!(
+        listed.iter().all(|key| key.get("secret").is_none()),
+        "{listed:?}"
+    );
+    let output = run(&["keys", "list", "--db", &db]);
+    let out = stdout(&output);
+    assert!(out.lines().next().unwrap().starts_with(&sid), "{out}");
+    assert!(out.lines().next().unwrap().ends_with("  deploy"), "{out}");
+
+    // The printed secret is the one the store accepts, until the delete.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let verify = |secret: &str| {
+        runtime.block_on(async {
+            let store = otto_store::Store::connect(&db).await.unwrap();
+            let account = otto_model::Sid::parse(&account).unwrap();
+            let valid = store.verify_api_key(&account, &sid, secret).await.unwrap();
+            store.close().await;
+            valid
+        })
+    };
+    assert!(verify(&secret));
+    assert!(!verify("not-the-secret"));
+    let output = run(&["keys", "delete", &sid, "--db", &db]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stderr(&output), format!("deleted API key {sid}\n"));
+    assert!(!verify(&secret));
+    let output = run(&["keys", "delete", &sid, "--db", &db]);
+    assert!(!output.status.success());
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: cannot delete API key \"{sid}\": API key \"{sid}\" was not found in account {account}\n"
+        )
+    );
+    let output = run(&["keys", "list", "--json", "--db", &db]);
+    let listed: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let output = run(&["keys", "create", "--name", &"x".repeat(65), "--db", &db]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("at most 64 are allowed"),
+        "{}",
+        stderr(&output)
     );
 }

@@ -29,13 +29,13 @@ spec["info"] = {
         "The Twilio Autopilot v1 REST API as otto serves it: the same paths, form parameters and "
         "JSON bodies as Twilio's description (twilio-oai, twilio_autopilot_v1.json), so Twilio's "
         "helper libraries work with only the base URL changed. Authentication is HTTP Basic with "
-        "the account SID and auth token. Every failure answers the Twilio error body "
+        "the account SID and auth token, or an API key (SK...) of the account and its secret "
+        "(made with `otto keys create`). Every failure answers the Twilio error body "
         "(`#/components/schemas/otto.error`). Differences from Twilio are listed in the "
         "repository's docs/api.md; the main ones: Query `results` is "
         "`{task: {name, task_sid, confidence}, fields: [{name, value, type}], next_best_task}`; "
         "a unique name or field value already taken is HTTP 409 (code 20001); Actions JSON "
-        "problems are HTTP 400 with code 90100 naming the action (`actions[1].say: ...`); "
-        "API keys (SK...) are not supported."
+        "problems are HTTP 400 with code 90100 naming the action (`actions[1].say: ...`)."
     ),
     "license": {"name": "MIT (Twilio's description)", "url": "https://github.com/twilio/twilio-oai"},
 }

@@ -117,7 +117,7 @@ async fn credentials_are_required_and_checked() {
         error(
             20003,
             401,
-            "Authentication Error - No credentials provided: use HTTP Basic authentication with the account SID and auth token"
+            "Authentication Error - No credentials provided: use HTTP Basic authentication with the account SID and auth token (or an API key SID and secret)"
         )
     );
 
@@ -155,7 +155,7 @@ async fn credentials_are_required_and_checked() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         response.json::<Value>().await.unwrap()["message"],
-        "Authentication Error - the Authorization header is not HTTP Basic credentials (Basic base64(AccountSid:AuthToken))"
+        "Authentication Error - the Authorization header is not HTTP Basic credentials (Basic base64(AccountSid:AuthToken) or Basic base64(ApiKeySid:ApiKeySecret))"
     );
 }
 

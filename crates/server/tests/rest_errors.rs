@@ -64,7 +64,7 @@ async fn credentials_are_checked_before_anything_else() {
         20003,
         "invalid username or password",
     );
-    // An API key is not accepted (otto has no keys).
+    // An API key that does not exist (tests/api_keys.rs has keys that do).
     wrong.auth = Some(("SK00000000000000000000000000000000".into(), "secret".into()));
     assert_error(&wrong.get("/v1/Assistants").await, 401, 20003, "invalid");
     let reply = rest

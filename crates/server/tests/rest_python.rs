@@ -181,3 +181,65 @@ async fn twilio_python_library_drives_the_rest_api() {
     assert_eq!(dialogue.user_identifier, "painter");
     assert_eq!(dialogue.state.current_task.as_deref(), Some("colour"));
 }
+
+/// `Client(key_sid, key_secret, account_sid)`: the library authenticates with
+/// an API key of the account, and a wrong secret is its `TwilioRestException`
+/// with 401 / 20003.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_python_library_authenticates_with_an_api_key() {
+    let python = python();
+    let server = common::TestServer::start(|_| {}).await;
+    let store = &server.otto.store;
+    let account = &server.account().sid;
+    store
+        .create_assistant(
+            account,
+            otto_store::NewAssistant {
+                unique_name: Some("listed-with-a-key".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let key = store.create_api_key(account, Some("python")).await.unwrap();
+    let script = repository().join("tests/python/api_key_client.py");
+    let base = server.server.url();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(&python)
+            .arg(&script)
+            .env("OTTO_BASE_URL", &base)
+            .env("OTTO_ACCOUNT_SID", common::ACCOUNT)
+            .env("OTTO_API_KEY", key.record.sid.as_str())
+            .env("OTTO_API_SECRET", &key.secret)
+            .env_remove("TWILIO_EDGE")
+            .env_remove("TWILIO_REGION")
+            .output()
+            .unwrap_or_else(|e| panic!("{python} could not run: {e}"))
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the API-key script failed ({}):\n{stderr}\n{stdout}",
+        output.status
+    );
+    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("no JSON summary ({e}):\n{stdout}\n{stderr}"));
+    assert_eq!(summary["listed"], serde_json::json!(["listed-with-a-key"]));
+    let created = store
+        .fetch_assistant(account, "made-with-a-key")
+        .await
+        .unwrap();
+    assert_eq!(summary["created"], created.sid.as_str());
+    assert_eq!(
+        summary["refused"],
+        serde_json::json!({
+            "status": 401,
+            "code": 20003,
+            // The library puts its own words before otto's message.
+            "message": "Unable to fetch record: Authentication Error - invalid username or password",
+        })
+    );
+}

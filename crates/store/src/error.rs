@@ -17,6 +17,7 @@ pub enum ResourceKind {
     Webhook,
     Dialogue,
     Event,
+    ApiKey,
 }
 
 impl ResourceKind {
@@ -34,6 +35,7 @@ impl ResourceKind {
             ResourceKind::Webhook => "webhook",
             ResourceKind::Dialogue => "dialogue",
             ResourceKind::Event => "event",
+            ResourceKind::ApiKey => "API key",
         }
     }
 }

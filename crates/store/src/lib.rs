@@ -13,7 +13,10 @@
 //! - Event delivery: [`Store::claim_events`], [`Store::complete_event`],
 //!   [`Store::retry_event`]; model builds: [`Store::claim_model_build`],
 //!   [`Store::finish_model_build`].
+//! - API keys: [`Store::create_api_key`] (the secret shown once, a hash kept),
+//!   [`Store::verify_api_key`].
 
+mod api_keys;
 mod assistants;
 mod clock;
 mod db;
@@ -30,6 +33,7 @@ mod settings;
 mod tasks;
 mod webhooks;
 
+pub use api_keys::{API_KEY_NAME_LIMIT, ApiKeyRecord, NewApiKey};
 pub use assistants::{AssistantRecord, AssistantUpdate, NewAssistant};
 pub use clock::{Clock, ManualClock};
 pub use db::{Backend, Store, StoreOptions};

@@ -18,15 +18,23 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
-    postgres: include_str!("../migrations/postgres/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+        postgres: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "api_keys",
+        sqlite: include_str!("../migrations/sqlite/0002_api_keys.sql"),
+        postgres: include_str!("../migrations/postgres/0002_api_keys.sql"),
+    },
+];
 
 /// The schema version this build of otto writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Key of the PostgreSQL advisory lock held while migrating ("otto" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6f74_746f;
@@ -172,12 +180,14 @@ mod tests {
     fn both_backends_have_the_same_tables_columns_and_indexes() {
         for migration in MIGRATIONS {
             let sqlite = shape(migration.sqlite);
-            assert_eq!(sqlite, shape(migration.postgres));
-            assert!(sqlite.len() > 20);
-            assert!(
-                sqlite.contains(&"CREATE TABLE settings ( key value date_updated )".to_owned())
-            );
+            assert_eq!(sqlite, shape(migration.postgres), "{}", migration.name);
+            assert!(!sqlite.is_empty(), "{}", migration.name);
         }
-        assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(SCHEMA_VERSION));
+        let init = shape(MIGRATIONS[0].sqlite);
+        assert!(init.len() > 20);
+        assert!(init.contains(&"CREATE TABLE settings ( key value date_updated )".to_owned()));
+        // Versions count up from 1 with no gap, the last being SCHEMA_VERSION.
+        let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+        assert_eq!(versions, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
     }
 }

@@ -1,6 +1,7 @@
 pub mod assistants;
 pub mod chat;
 pub mod db;
+pub mod keys;
 pub mod nlu;
 mod progress;
 pub mod serve;

@@ -1,27 +1,42 @@
-//! HTTP Basic authentication with the account SID and auth token.
+//! HTTP Basic authentication: the account SID and auth token, or an API key
+//! (`SK…`) of the account and its secret. Every authenticated route calls
+//! [`check`], so what counts as a credential is decided here only.
 
 use axum::http::{HeaderMap, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use otto_store::Account;
+use otto_model::SidPrefix;
 
+use super::AppState;
 use super::error::ApiError;
 
-/// Checks the `Authorization` header against the account.
-pub fn check(headers: &HeaderMap, account: &Account) -> Result<(), ApiError> {
+/// Checks the `Authorization` header: `AC…:auth_token` of the server's
+/// account, or `SK…:secret` of one of its API keys. Anything else is 401; a
+/// database that cannot be asked about a key is 503.
+pub async fn check(headers: &HeaderMap, state: &AppState) -> Result<(), ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::unauthorized(
-            "Authentication Error - No credentials provided: use HTTP Basic authentication with the account SID and auth token",
+            "Authentication Error - No credentials provided: use HTTP Basic authentication with the account SID and auth token (or an API key SID and secret)",
         ));
     };
     let (user, password) = parse_basic(value.as_bytes()).ok_or_else(|| {
         ApiError::unauthorized(
-            "Authentication Error - the Authorization header is not HTTP Basic credentials (Basic base64(AccountSid:AuthToken))",
+            "Authentication Error - the Authorization header is not HTTP Basic credentials (Basic base64(AccountSid:AuthToken) or Basic base64(ApiKeySid:ApiKeySecret))",
         )
     })?;
-    let user_ok = constant_time_eq(user.as_bytes(), account.sid.as_str().as_bytes());
-    let password_ok = constant_time_eq(password.as_bytes(), account.auth_token.as_bytes());
-    if user_ok && password_ok {
+    let account = &state.account;
+    let valid = if user.starts_with(SidPrefix::ApiKey.as_str()) {
+        state
+            .turns
+            .store()
+            .verify_api_key(&account.sid, &user, &password)
+            .await?
+    } else {
+        let user_ok = constant_time_eq(user.as_bytes(), account.sid.as_str().as_bytes());
+        let password_ok = constant_time_eq(password.as_bytes(), account.auth_token.as_bytes());
+        user_ok && password_ok
+    };
+    if valid {
         Ok(())
     } else {
         Err(ApiError::unauthorized(

@@ -5,13 +5,14 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use otto_engine::TurnInput;
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, INVALID_PARAMETER};
+use super::rest::Ids;
 use super::{AppState, auth, render};
 
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -25,7 +26,7 @@ enum Version {
 
 pub async fn v2(
     State(state): State<AppState>,
-    Path((account, assistant, channel)): Path<(String, String, String)>,
+    Ids((account, assistant, channel)): Ids<(String, String, String)>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
@@ -46,7 +47,7 @@ pub async fn v2(
 
 pub async fn v1(
     State(state): State<AppState>,
-    Path((account, assistant, channel)): Path<(String, String, String)>,
+    Ids((account, assistant, channel)): Ids<(String, String, String)>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
@@ -76,7 +77,7 @@ async fn handle(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    auth::check(headers, &state.account)?;
+    auth::check(headers, &state).await?;
     if account != state.account.sid.as_str() {
         return Err(ApiError::not_found(format!(
             "account {account:?} was not found: this server runs account {}",

@@ -2,19 +2,20 @@
 //! that `DialoguePayloadUrl` points at (404 once it ended).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
+use super::rest::Ids;
 use super::{AppState, auth};
 
 pub async fn fetch(
     State(state): State<AppState>,
-    Path((assistant, dialogue)): Path<(String, String)>,
+    Ids((assistant, dialogue)): Ids<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    auth::check(&headers, &state.account)?;
+    auth::check(&headers, &state).await?;
     let record = state
         .turns
         .store()

@@ -87,7 +87,7 @@ where
             Ok(axum::extract::Path(value)) => Ok(Ids(value)),
             Err(rejection) => {
                 // Credentials first, as for every other refusal.
-                auth::check(&parts.headers, &state.account)?;
+                auth::check(&parts.headers, state).await?;
                 Err(ApiError::bad_request(format!(
                     "the URL path {} is malformed: {}",
                     parts.uri.path(),
@@ -112,7 +112,7 @@ impl FromRequest<AppState> for Call {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Call, ApiError> {
         let (parts, body) = request.into_parts();
-        auth::check(&parts.headers, &state.account)?;
+        auth::check(&parts.headers, state).await?;
         let query = Params::parse(parts.uri.query().unwrap_or("").as_bytes(), "query string")?;
         let form = read_form(&parts.headers, body, state.body_limit).await?;
         Ok(Call {
