@@ -346,3 +346,218 @@ async fn undecodable_path_segments_are_twilio_errors_after_the_credentials() {
         assert_unauthorized(&answer, INVALID, path);
     }
 }
+
+/// `/2010-04-01/Accounts/{Sid}/Keys…` as Twilio's 2010 API has it, managed
+/// with the auth token only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_are_managed_through_twilio_2010_api_with_the_auth_token() {
+    let t = TestServer::start(|_| {}).await;
+    let token = basic(ACCOUNT, TOKEN);
+    let keys = format!("/2010-04-01/Accounts/{ACCOUNT}/Keys.json");
+    let send_with =
+        |method: reqwest::Method, path: String, auth: String, form: Vec<(&'static str, String)>| {
+            let request = t
+                .client
+                .request(method, t.url(&path))
+                .header("authorization", auth)
+                .form(&form);
+            async move {
+                let response = request.send().await.unwrap();
+                let status = response.status();
+                let text = response.text().await.unwrap();
+                let body = if text.is_empty() {
+                    Value::Null
+                } else {
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+                };
+                (status, body)
+            }
+        };
+    use reqwest::Method;
+
+    let (status, made) = send_with(
+        Method::POST,
+        keys.clone(),
+        token.clone(),
+        vec![("FriendlyName", "ci".into())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let sid = made["sid"].as_str().unwrap().to_owned();
+    let secret = made["secret"].as_str().unwrap().to_owned();
+    assert_eq!(
+        made,
+        json!({
+            "sid": sid,
+            "friendly_name": "ci",
+            "date_created": "Wed, 11 Mar 2026 10:00:00 +0000",
+            "date_updated": "Wed, 11 Mar 2026 10:00:00 +0000",
+            "secret": secret,
+        })
+    );
+    let with_key = basic(&sid, &secret);
+    let (status, _) = send_with(
+        Method::GET,
+        "/v1/Assistants".into(),
+        with_key.clone(),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Fetch and rename; the secret is never shown again.
+    let one = format!("/2010-04-01/Accounts/{ACCOUNT}/Keys/{sid}.json");
+    let (status, fetched) = send_with(Method::GET, one.clone(), token.clone(), vec![]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(fetched["friendly_name"], "ci");
+    assert!(fetched.get("secret").is_none(), "{fetched}");
+    t.hand.advance(90);
+    let (status, renamed) = send_with(
+        Method::POST,
+        one.clone(),
+        token.clone(),
+        vec![("FriendlyName", "deploy".into())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{renamed}");
+    assert_eq!(renamed["friendly_name"], "deploy");
+    assert_eq!(renamed["date_updated"], "Wed, 11 Mar 2026 10:01:30 +0000");
+
+    // Lists in pages, with 2010-style URIs.
+    for name in ["two", "three"] {
+        let (status, _) = send_with(
+            Method::POST,
+            keys.clone(),
+            token.clone(),
+            vec![("FriendlyName", name.into())],
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, first) = send_with(
+        Method::GET,
+        format!("{keys}?PageSize=2"),
+        token.clone(),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let names: Vec<&str> = first["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["friendly_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["deploy", "two"]);
+    assert_eq!(
+        (first["start"].clone(), first["end"].clone()),
+        (json!(0), json!(1))
+    );
+    assert_eq!(first["page"], 0);
+    assert_eq!(first["page_size"], 2);
+    assert_eq!(first["uri"], format!("{keys}?PageSize=2&Page=0"));
+    assert_eq!(first["first_page_uri"], format!("{keys}?PageSize=2&Page=0"));
+    assert_eq!(first["previous_page_uri"], Value::Null);
+    let next = first["next_page_uri"].as_str().unwrap().to_owned();
+    assert!(
+        next.starts_with(&format!("{keys}?PageSize=2&Page=1&PageToken=")),
+        "{next}"
+    );
+    let (status, second) = send_with(Method::GET, next, token.clone(), vec![]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(second["keys"][0]["friendly_name"], "three");
+    assert_eq!(second["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (second["start"].clone(), second["end"].clone()),
+        (json!(2), json!(2))
+    );
+    assert_eq!(second["next_page_uri"], Value::Null);
+    assert!(second["previous_page_uri"].is_string(), "{second}");
+
+    // A key cannot manage keys, not even itself.
+    let forbidden = format!(
+        "API key {sid} may not manage API keys: use the account SID and auth token (otto's keys are Twilio's standard keys)"
+    );
+    for (method, path) in [
+        (Method::GET, keys.clone()),
+        (Method::POST, keys.clone()),
+        (Method::GET, one.clone()),
+        (Method::POST, one.clone()),
+        (Method::DELETE, one.clone()),
+    ] {
+        let (status, body) =
+            send_with(method.clone(), path.clone(), with_key.clone(), vec![]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {body}");
+        assert_eq!(body, error(20403, 403, &forbidden), "{method} {path}");
+    }
+    // Credentials come first, then the account, then the rest.
+    let (status, body) = send_with(Method::GET, keys.clone(), basic(&sid, "wrong"), vec![]).await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::UNAUTHORIZED, json!(20003))
+    );
+    let (status, body) = send_with(
+        Method::GET,
+        "/2010-04-01/Accounts/AC00000000000000000000000000000000/Keys.json".into(),
+        token.clone(),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(
+        body["message"],
+        format!(
+            "account \"AC00000000000000000000000000000000\" was not found: this server runs account {ACCOUNT}"
+        )
+    );
+    let (status, body) = send_with(
+        Method::POST,
+        keys.clone(),
+        token.clone(),
+        vec![("FriendlyName", "x".repeat(65))],
+    )
+    .await;
+    assert_eq!(
+        body,
+        error(
+            20001,
+            400,
+            "parameter FriendlyName is 65 characters long; at most 64 are allowed"
+        )
+    );
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = send_with(
+        Method::GET,
+        format!("/2010-04-01/Accounts/{ACCOUNT}/Keys/{sid}.xml"),
+        token.clone(),
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::NOT_FOUND, json!(20404))
+    );
+    let unknown = "SK00000000000000000000000000000000";
+    let (status, body) = send_with(
+        Method::GET,
+        format!("/2010-04-01/Accounts/{ACCOUNT}/Keys/{unknown}.json"),
+        token.clone(),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body["message"],
+        format!("API key \"{unknown}\" was not found in account {ACCOUNT}")
+    );
+
+    // Deleted: 204, then the secret is refused and the key gone.
+    let (status, body) = send_with(Method::DELETE, one.clone(), token.clone(), vec![]).await;
+    assert_eq!((status, body), (StatusCode::NO_CONTENT, Value::Null));
+    let (status, _) = send_with(Method::GET, "/v1/Assistants".into(), with_key, vec![]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = send_with(Method::GET, one.clone(), token.clone(), vec![]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, listed) = send_with(Method::GET, keys.clone(), token, vec![]).await;
+    assert_eq!(listed["keys"].as_array().unwrap().len(), 2);
+}

@@ -184,7 +184,8 @@ async fn twilio_python_library_drives_the_rest_api() {
 
 /// `Client(key_sid, key_secret, account_sid)`: the library authenticates with
 /// an API key of the account, and a wrong secret is its `TwilioRestException`
-/// with 401 / 20003.
+/// with 401 / 20003. With the auth token it creates, lists, renames and
+/// deletes keys over the 2010 API; a key may not (403 / 20403).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twilio_python_library_authenticates_with_an_api_key() {
     let python = python();
@@ -204,13 +205,15 @@ async fn twilio_python_library_authenticates_with_an_api_key() {
     let key = store.create_api_key(account, Some("python")).await.unwrap();
     let script = repository().join("tests/python/api_key_client.py");
     let base = server.server.url();
+    let (key_sid, key_secret) = (key.record.sid.to_string(), key.secret.clone());
     let output = tokio::task::spawn_blocking(move || {
         Command::new(&python)
             .arg(&script)
             .env("OTTO_BASE_URL", &base)
             .env("OTTO_ACCOUNT_SID", common::ACCOUNT)
-            .env("OTTO_API_KEY", key.record.sid.as_str())
-            .env("OTTO_API_SECRET", &key.secret)
+            .env("OTTO_AUTH_TOKEN", common::TOKEN)
+            .env("OTTO_API_KEY", &key_sid)
+            .env("OTTO_API_SECRET", &key_secret)
             .env_remove("TWILIO_EDGE")
             .env_remove("TWILIO_REGION")
             .output()
@@ -241,5 +244,31 @@ async fn twilio_python_library_authenticates_with_an_api_key() {
             // The library puts its own words before otto's message.
             "message": "Unable to fetch record: Authentication Error - invalid username or password",
         })
+    );
+    let new_key = summary["new_key"].as_str().unwrap();
+    assert_eq!(
+        summary["new_key_assistants"],
+        serde_json::json!(["listed-with-a-key", "made-with-a-key"])
+    );
+    assert_eq!(
+        summary["keys_listed"],
+        serde_json::json!([
+            [key.record.sid.as_str(), "python"],
+            [new_key, "from python"]
+        ])
+    );
+    assert_eq!(summary["renamed"], "renamed");
+    assert_eq!(summary["fetched"], "renamed");
+    assert_eq!(summary["forbidden"]["status"], 403);
+    assert_eq!(summary["forbidden"]["code"], 20403);
+    assert_eq!(summary["deleted"], true);
+    assert_eq!(summary["after_delete"]["status"], 401);
+    // Deleted in the store too; the first key is still there.
+    assert!(store.fetch_api_key(account, new_key).await.is_err());
+    assert!(
+        store
+            .verify_api_key(account, key.record.sid.as_str(), &key.secret)
+            .await
+            .unwrap()
     );
 }

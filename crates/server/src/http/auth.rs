@@ -10,10 +10,19 @@ use otto_model::SidPrefix;
 use super::AppState;
 use super::error::ApiError;
 
+/// Which credential a request authenticated with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// The account SID and auth token: everything, also managing API keys.
+    AuthToken,
+    /// An API key: everything but managing API keys (Twilio's "standard" keys).
+    ApiKey(String),
+}
+
 /// Checks the `Authorization` header: `AC…:auth_token` of the server's
 /// account, or `SK…:secret` of one of its API keys. Anything else is 401; a
 /// database that cannot be asked about a key is 503.
-pub async fn check(headers: &HeaderMap, state: &AppState) -> Result<(), ApiError> {
+pub async fn check(headers: &HeaderMap, state: &AppState) -> Result<Credential, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::unauthorized(
             "Authentication Error - No credentials provided: use HTTP Basic authentication with the account SID and auth token (or an API key SID and secret)",
@@ -31,13 +40,14 @@ pub async fn check(headers: &HeaderMap, state: &AppState) -> Result<(), ApiError
             .store()
             .verify_api_key(&account.sid, &user, &password)
             .await?
+            .then_some(Credential::ApiKey(user))
     } else {
         let user_ok = constant_time_eq(user.as_bytes(), account.sid.as_str().as_bytes());
         let password_ok = constant_time_eq(password.as_bytes(), account.auth_token.as_bytes());
-        user_ok && password_ok
+        (user_ok && password_ok).then_some(Credential::AuthToken)
     };
-    if valid {
-        Ok(())
+    if let Some(credential) = valid {
+        Ok(credential)
     } else {
         Err(ApiError::unauthorized(
             "Authentication Error - invalid username or password",

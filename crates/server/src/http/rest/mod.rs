@@ -9,6 +9,7 @@
 //! | `model_builds.rs` | ModelBuilds |
 //! | `queries.rs` | Queries |
 //! | `webhooks.rs` | Webhooks |
+//! | `keys.rs` | API keys, as Twilio's 2010 API has them (`/2010-04-01/Accounts/{Sid}/Keys.json`) |
 //! | `openapi.rs` | `GET /v1/openapi.json`, the description of what otto serves |
 //!
 //! This file holds what they share: the [`Call`] extractor (HTTP Basic auth,
@@ -18,6 +19,7 @@
 
 mod assistants;
 mod field_types;
+mod keys;
 mod model_builds;
 mod openapi;
 mod queries;
@@ -65,6 +67,7 @@ pub fn router() -> Router<AppState> {
         .merge(model_builds::router())
         .merge(queries::router())
         .merge(webhooks::router())
+        .merge(keys::router())
         .merge(openapi::router())
 }
 
@@ -102,6 +105,8 @@ where
 /// string for GET) and what is needed to write URLs.
 pub(crate) struct Call {
     pub state: AppState,
+    /// What the request authenticated with (API keys may not manage keys).
+    pub credential: auth::Credential,
     pub form: Params,
     pub query: Params,
     pub path: String,
@@ -112,11 +117,12 @@ impl FromRequest<AppState> for Call {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Call, ApiError> {
         let (parts, body) = request.into_parts();
-        auth::check(&parts.headers, state).await?;
+        let credential = auth::check(&parts.headers, state).await?;
         let query = Params::parse(parts.uri.query().unwrap_or("").as_bytes(), "query string")?;
         let form = read_form(&parts.headers, body, state.body_limit).await?;
         Ok(Call {
             state: state.clone(),
+            credential,
             form,
             query,
             path: parts.uri.path().to_owned(),
