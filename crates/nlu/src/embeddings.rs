@@ -13,7 +13,8 @@
 
 use std::sync::LazyLock;
 
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicU16, Ordering};
+
 use rustc_hash::FxHashMap;
 
 use crate::text::Language;
@@ -23,6 +24,9 @@ use crate::text::Language;
 pub const RESOURCE_ID: &str = "minilm-l6-static-128/1";
 
 const MAGIC: &[u8; 8] = b"OTTOSTV1";
+
+/// [`StaticVectors::piece_clusters`] of a piece not looked at yet.
+const NOT_YET: u16 = u16::MAX;
 
 /// The most dimensions a vector file may have (callers sum on the stack).
 pub const MAX_DIMS: usize = 512;
@@ -46,10 +50,11 @@ pub struct StaticVectors {
     scales: Vec<f32>,
     /// `clusters × dims`, unit length.
     centroids: Vec<f32>,
-    /// The nearest centroid of every piece (a one-piece word's cluster),
-    /// computed on first use: only the field tagger needs clusters, and the
-    /// table costs 30,522 × 256 × 128 multiply-adds.
-    piece_clusters: std::sync::OnceLock<Vec<u16>>,
+    /// The nearest centroid of each piece (a one-piece word's cluster),
+    /// [`NOT_YET`] until first asked for: a whole table costs 30,522 × 256 ×
+    /// 128 multiply-adds (most of training a small assistant), and an
+    /// assistant's words use a few thousand pieces.
+    piece_clusters: Vec<AtomicU16>,
 }
 
 /// A problem in a vector file.
@@ -71,7 +76,7 @@ impl StaticVectors {
         if bytes.len() < centroids_end
             || dims == 0
             || dims > MAX_DIMS
-            || clusters > u16::MAX as usize
+            || clusters >= NOT_YET as usize
         {
             return Err(VectorFileError("truncated"));
         }
@@ -98,7 +103,7 @@ impl StaticVectors {
             bytes: bytes[20..vectors_end].iter().map(|&b| b as i8).collect(),
             scales: f32s(vectors_end..scales_end),
             centroids: f32s(scales_end..centroids_end),
-            piece_clusters: std::sync::OnceLock::new(),
+            piece_clusters: (0..count).map(|_| AtomicU16::new(NOT_YET)).collect(),
         };
         if vectors.centroids.is_empty() {
             return Err(VectorFileError("no clusters"));
@@ -106,17 +111,21 @@ impl StaticVectors {
         Ok(vectors)
     }
 
-    fn piece_clusters(&self) -> &[u16] {
-        self.piece_clusters.get_or_init(|| {
-            (0..self.scales.len())
-                .into_par_iter()
-                .map(|piece| {
-                    let mut v = vec![0.0; self.dims];
-                    self.add_piece(piece as u32, 1.0, &mut v);
-                    self.nearest_centroid(&v)
-                })
-                .collect()
-        })
+    /// The cluster of one piece, computed once (racing threads compute the
+    /// same value, so relaxed ordering is enough).
+    fn piece_cluster(&self, piece: u32) -> u16 {
+        let slot = &self.piece_clusters[piece as usize];
+        match slot.load(Ordering::Relaxed) {
+            NOT_YET => {
+                let mut v = [0.0; MAX_DIMS];
+                let v = &mut v[..self.dims];
+                self.add_piece(piece, 1.0, v);
+                let cluster = self.nearest_centroid(v);
+                slot.store(cluster, Ordering::Relaxed);
+                cluster
+            }
+            cluster => cluster,
+        }
     }
 
     pub fn dims(&self) -> usize {
@@ -143,7 +152,7 @@ impl StaticVectors {
         let mut pieces = [0u32; 16];
         let count = self.word_pieces(word, &mut pieces);
         if count == 1 {
-            return self.piece_clusters()[pieces[0] as usize];
+            return self.piece_cluster(pieces[0]);
         }
         let mut v = [0.0; MAX_DIMS];
         let v = &mut v[..self.dims];
