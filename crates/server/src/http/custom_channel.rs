@@ -6,16 +6,14 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use otto_engine::TurnInput;
 use serde_json::{Map, Value, json};
 
-use super::error::{ApiError, INVALID_PARAMETER};
+use super::error::ApiError;
 use super::rest::Ids;
-use super::{AppState, auth, render};
-
-const FORM: &str = "application/x-www-form-urlencoded";
+use super::{AppState, auth, form, render};
 
 /// Which version of the channel API a request came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +82,13 @@ async fn handle(
             state.account.sid
         )));
     }
-    let params = read_form(headers, body, state.body_limit).await?;
+    let params = form::read_pairs(
+        headers,
+        body,
+        state.body_limit,
+        "form fields UserId, Text, Language…",
+    )
+    .await?;
     let input = turn_input(version, channel, uri, &params)?;
     let outcome = state.turns.turn(assistant, input).await?;
     let response = render::response(&outcome.result.output);
@@ -99,42 +103,6 @@ async fn handle(
         Version::V1 => response,
     };
     Ok((StatusCode::OK, Json(body)).into_response())
-}
-
-/// The form body as name/value pairs, refusing other content types and
-/// bodies over the limit.
-async fn read_form(
-    headers: &HeaderMap,
-    body: Body,
-    limit: usize,
-) -> Result<Vec<(String, String)>, ApiError> {
-    if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
-        let text = content_type.to_str().unwrap_or("");
-        let mime = text.split(';').next().unwrap_or("").trim();
-        if !mime.eq_ignore_ascii_case(FORM) {
-            return Err(ApiError::bad_request(format!(
-                "the body must be {FORM} (form fields UserId, Text, Language…), not {text:?}"
-            )));
-        }
-    }
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            INVALID_PARAMETER,
-            format!("the body is larger than {limit} bytes"),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
-        return Err(too_large());
-    }
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large())?;
-    Ok(form_urlencoded::parse(&bytes).into_owned().collect())
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {

@@ -6,6 +6,7 @@ mod auth;
 mod custom_channel;
 mod dialogues;
 pub mod error;
+pub mod form;
 pub mod render;
 pub mod rest;
 mod twilio_messaging;

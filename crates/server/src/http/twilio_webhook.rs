@@ -13,11 +13,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use super::AppState;
-use super::error::{ApiError, INVALID_PARAMETER};
+use super::error::ApiError;
 use crate::signature;
 use crate::twiml;
-
-const FORM: &str = "application/x-www-form-urlencoded";
 
 /// Twilio's "403 Forbidden" error code, for a webhook whose signature does
 /// not match.
@@ -99,7 +97,8 @@ pub async fn receive(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Webhook, ApiError> {
-    let params = read_form(headers, body, state.body_limit).await?;
+    let params =
+        super::form::read_pairs(headers, body, state.body_limit, "Twilio's webhook form").await?;
     if state.check_signatures {
         let url = public_request_url(&state.public_url, uri);
         let given = headers
@@ -177,42 +176,6 @@ fn url_variants(url: &str) -> Vec<String> {
         _ => variants.push(format!("{scheme}://{authority}:{default_port}{tail}")),
     }
     variants
-}
-
-/// The form body as name/value pairs, refusing other content types and
-/// bodies over the limit.
-async fn read_form(
-    headers: &HeaderMap,
-    body: Body,
-    limit: usize,
-) -> Result<Vec<(String, String)>, ApiError> {
-    if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
-        let text = content_type.to_str().unwrap_or("");
-        let mime = text.split(';').next().unwrap_or("").trim();
-        if !mime.eq_ignore_ascii_case(FORM) {
-            return Err(ApiError::bad_request(format!(
-                "the body must be {FORM} (Twilio's webhook form), not {text:?}"
-            )));
-        }
-    }
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            INVALID_PARAMETER,
-            format!("the body is larger than {limit} bytes"),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
-        return Err(too_large());
-    }
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large())?;
-    Ok(form_urlencoded::parse(&bytes).into_owned().collect())
 }
 
 /// A 200 TwiML answer.

@@ -29,7 +29,7 @@ mod webhooks;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use otto_store::{Page, PageRequest, StoreError};
 use serde_json::{Map, Value, json};
@@ -154,35 +154,14 @@ impl Call {
 /// type with an empty body), at most `limit` bytes, valid UTF-8 after
 /// percent-decoding, each parameter once.
 async fn read_form(headers: &HeaderMap, body: Body, limit: usize) -> Result<Params, ApiError> {
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            INVALID_PARAMETER,
-            format!("the request body is larger than {limit} bytes"),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
-        return Err(too_large());
-    }
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large())?;
+    let bytes = super::form::read_body(headers, body, limit).await?;
     if bytes.is_empty() {
         return Ok(Params::default());
     }
-    const FORM: &str = "application/x-www-form-urlencoded";
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .map(|value| value.to_str().unwrap_or("?"))
-        .unwrap_or("");
-    let mime = content_type.split(';').next().unwrap_or("").trim();
-    if !mime.eq_ignore_ascii_case(FORM) {
+    if let Some(content_type) = super::form::not_form(headers) {
         return Err(ApiError::bad_request(format!(
-            "the request body must be {FORM} (parameters such as FriendlyName=…&UniqueName=…), not {:?}",
+            "the request body must be {} (parameters such as FriendlyName=…&UniqueName=…), not {:?}",
+            super::form::FORM,
             if content_type.is_empty() {
                 "no Content-Type"
             } else {
