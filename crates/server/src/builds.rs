@@ -16,8 +16,8 @@ use otto_model::Assistant;
 use otto_model::Sid;
 use otto_nlu::{Model, TrainOptions, TrainProgress, TrainingData};
 use otto_store::{
-    AssistantIds, BuildOutcome, ModelBuildRecord, ModelBuildStatus, NewModelBuild, Store,
-    StoreError,
+    AssistantIds, BuildOutcome, MODEL_BUILD_LEASE_SECONDS, ModelBuildRecord, ModelBuildStatus,
+    NewModelBuild, Store, StoreError,
 };
 use tracing::Instrument;
 
@@ -116,7 +116,24 @@ impl Builds {
         progress: Option<Progress>,
     ) -> Result<ModelBuildRecord, BuildError> {
         let started = Instant::now();
-        let outcome = self.train(&build, progress).await;
+        // The claim is a lease: renewed while training, so that a build whose
+        // trainer died is claimed again by another worker (any instance).
+        let training = self.train(&build, progress);
+        tokio::pin!(training);
+        let mut renew = tokio::time::interval(Duration::from_secs(
+            (MODEL_BUILD_LEASE_SECONDS / 3).max(1).unsigned_abs(),
+        ));
+        renew.tick().await;
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut training => break outcome,
+                _ = renew.tick() => {
+                    if let Err(error) = self.store.renew_model_build_lease(&build.sid).await {
+                        tracing::warn!(%error, "could not renew the model build's lease");
+                    }
+                }
+            }
+        };
         let seconds = i64::try_from(started.elapsed().as_secs()).unwrap_or(i64::MAX);
         let record = match outcome {
             Ok((model, data)) => {

@@ -15,7 +15,7 @@ use otto_engine::{
 };
 use otto_model::{Assistant, Sid};
 use otto_store::{
-    Account, AssistantIds, Clock, CommittedTurn, DialogueRecord, ModelBuildStatus, NewEvent,
+    Account, Clock, CommittedTurn, Definition, DialogueRecord, ModelBuildStatus, NewEvent,
     PageRequest, ProcessedMessage, Store, StoreError, StoredTurn, TurnCommit, TurnRecord,
 };
 use serde_json::{Value, json};
@@ -140,31 +140,16 @@ impl TurnService {
     /// name) and commits it. Two inputs of one user run one after the other,
     /// in the order they took the user's lock.
     pub async fn turn(&self, assistant: &str, input: TurnInput) -> Result<TurnOutcome, TurnError> {
-        // The definition is read on every turn: task actions changed through
-        // the REST API take effect at once, as on Autopilot.
-        let (ids, definition) = match self
-            .store
-            .load_assistant(&self.account.sid, assistant)
-            .await
-        {
-            Ok(loaded) => loaded,
-            Err(StoreError::NotFound { .. }) => {
-                return Err(TurnError::AssistantNotFound {
-                    key: assistant.to_owned(),
-                    account: self.account.sid.clone(),
-                });
-            }
-            Err(error) => return Err(error.into()),
-        };
+        let definition = self.definition(assistant).await?;
         let span = tracing::info_span!(
             "turn",
-            assistant = %ids.sid,
+            assistant = %definition.ids.sid,
             user = %input.user_identifier,
             channel = %input.channel,
             dialogue_sid = tracing::field::Empty,
         );
         match self
-            .turn_of(ids, definition, input, None)
+            .turn_of(definition, input, None)
             .instrument(span)
             .await?
         {
@@ -187,50 +172,56 @@ impl TurnService {
         input: TurnInput,
         message_sid: &str,
     ) -> Result<Once, TurnError> {
-        let (ids, definition) = match self
-            .store
-            .load_assistant(&self.account.sid, assistant)
-            .await
-        {
-            Ok(loaded) => loaded,
-            Err(StoreError::NotFound { .. }) => {
-                return Err(TurnError::AssistantNotFound {
-                    key: assistant.to_owned(),
-                    account: self.account.sid.clone(),
-                });
-            }
-            Err(error) => return Err(error.into()),
-        };
+        let definition = self.definition(assistant).await?;
         let span = tracing::info_span!(
             "turn",
-            assistant = %ids.sid,
+            assistant = %definition.ids.sid,
             user = %input.user_identifier,
             channel = %input.channel,
             message_sid,
             dialogue_sid = tracing::field::Empty,
         );
-        self.turn_of(ids, definition, input, Some(message_sid))
+        self.turn_of(definition, input, Some(message_sid))
             .instrument(span)
             .await
     }
 
+    /// The assistant's definition as stored now: kept in memory and checked
+    /// against its stored version on every turn (one small query), so task
+    /// actions changed through the REST API, here or on another instance,
+    /// take effect at the next turn, as on Autopilot.
+    async fn definition(&self, assistant: &str) -> Result<Arc<Definition>, TurnError> {
+        match self
+            .store
+            .current_assistant(&self.account.sid, assistant)
+            .await
+        {
+            Ok(definition) => Ok(definition),
+            Err(StoreError::NotFound { .. }) => Err(TurnError::AssistantNotFound {
+                key: assistant.to_owned(),
+                account: self.account.sid.clone(),
+            }),
+            Err(error) => Err(error.into()),
+        }
+    }
+
     async fn turn_of(
         &self,
-        ids: AssistantIds,
-        assistant: Assistant,
+        definition: Arc<Definition>,
         input: TurnInput,
         message_sid: Option<&str>,
     ) -> Result<Once, TurnError> {
-        let Some(model) = self.builds.model_for(&ids, &assistant).await? else {
+        let Definition { ids, assistant, .. } = &*definition;
+        let Some(model) = self.builds.model_for(ids, assistant).await? else {
             return Err(TurnError::NotTrained {
                 state: self.build_state(&ids.sid).await,
-                assistant: ids.sid,
+                assistant: ids.sid.clone(),
             });
         };
         let bot = Bot {
             account_sid: &self.account.sid,
             assistant_sid: &ids.sid,
-            assistant: &assistant,
+            assistant,
             understanding: &model.understanding,
         };
         let mut attempt = 0;
@@ -245,7 +236,7 @@ impl TurnService {
             {
                 drop(lock);
                 return Ok(Once::Repeated(Box::new(
-                    self.repeated(ids.sid, processed).await?,
+                    self.repeated(ids.sid.clone(), processed).await?,
                 )));
             }
             if let Some(dialogue) = lock.dialogue() {
@@ -271,7 +262,7 @@ impl TurnService {
                 Ok(committed) => {
                     log_turn(&result);
                     return Ok(Once::Ran(Box::new(TurnOutcome {
-                        assistant_sid: ids.sid,
+                        assistant_sid: ids.sid.clone(),
                         result,
                         committed,
                     })));
@@ -347,9 +338,9 @@ impl TurnService {
     }
 
     async fn expire(&self, dialogue: &DialogueRecord) -> Result<bool, TurnError> {
-        let (_, assistant) = match self
+        let definition = match self
             .store
-            .load_assistant(&dialogue.account_sid, dialogue.assistant_sid.as_str())
+            .current_assistant(&dialogue.account_sid, dialogue.assistant_sid.as_str())
             .await
         {
             Ok(loaded) => loaded,
@@ -367,7 +358,7 @@ impl TurnService {
         let bot = Bot {
             account_sid: &dialogue.account_sid,
             assistant_sid: &dialogue.assistant_sid,
-            assistant: &assistant,
+            assistant: &definition.assistant,
             understanding: &NoUnderstanding,
         };
         let Some(expired) = self.engine.expire_idle(bot, state, self.now()) else {

@@ -33,6 +33,11 @@ pub struct StoreOptions {
     pub acquire_timeout: Duration,
     /// How long SQLite waits for another writer before giving up (`busy_timeout`).
     pub sqlite_busy_timeout: Duration,
+    /// SQLite: fsync every commit (`synchronous = FULL`) instead of at WAL
+    /// checkpoints (`NORMAL`, the default). Both survive a crash of the
+    /// process; only FULL survives losing power or the OS right after an
+    /// answer. Also set by `?synchronous=full` in the URL.
+    pub sqlite_synchronous_full: bool,
     pub clock: Clock,
 }
 
@@ -42,6 +47,7 @@ impl Default for StoreOptions {
             max_connections: None,
             acquire_timeout: Duration::from_secs(5),
             sqlite_busy_timeout: Duration::from_secs(5),
+            sqlite_synchronous_full: false,
             clock: Clock::system(),
         }
     }
@@ -59,6 +65,9 @@ pub(crate) struct Inner {
     pub(crate) clock: Clock,
     /// SQLite only: one async mutex per (assistant, user) key currently in use.
     pub(crate) user_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Assistant definitions by SID, with the `definition_version` they were
+    /// read at (see [`Store::current_assistant`]).
+    pub(crate) definitions: Mutex<HashMap<Sid, Arc<crate::import::Definition>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -102,6 +111,39 @@ pub(crate) fn parse_url(url: &str) -> Result<(Backend, String)> {
     ))
 }
 
+/// Takes `synchronous=full|normal` out of a SQLite URL's query (sqlx does not
+/// know it); `true` for full.
+fn take_synchronous(url: &str) -> Result<(String, bool)> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), false));
+    };
+    if !url.starts_with("sqlite:") {
+        return Ok((url.to_owned(), false));
+    }
+    let mut full = false;
+    let mut kept = Vec::new();
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("synchronous", value)) => match value.to_ascii_lowercase().as_str() {
+                "full" => full = true,
+                "normal" => full = false,
+                other => {
+                    return Err(StoreError::invalid(
+                        "database URL",
+                        format!("synchronous={other} is not supported: use full or normal"),
+                    ));
+                }
+            },
+            _ => kept.push(pair),
+        }
+    }
+    if kept.is_empty() {
+        Ok((base.to_owned(), full))
+    } else {
+        Ok((format!("{base}?{}", kept.join("&")), full))
+    }
+}
+
 impl Store {
     /// Connects with default options and applies the built-in migrations.
     pub async fn connect(url: &str) -> Result<Store> {
@@ -113,23 +155,41 @@ impl Store {
     /// that cannot be reached gives [`StoreError::Unavailable`].
     pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Store> {
         sqlx::any::install_default_drivers();
-        let (backend, url) = parse_url(url)?;
+        let (url, synchronous_full) = take_synchronous(url)?;
+        let (backend, url) = parse_url(&url)?;
+        let synchronous = if synchronous_full || options.sqlite_synchronous_full {
+            "FULL"
+        } else {
+            "NORMAL"
+        };
         let max_connections = options.max_connections.unwrap_or(match backend {
             Backend::Sqlite => 8,
-            Backend::Postgres => 10,
+            // Every turn in progress holds one connection from lock to commit.
+            Backend::Postgres => 16,
         });
         let busy_ms = options.sqlite_busy_timeout.as_millis();
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .min_connections(0)
             .acquire_timeout(options.acquire_timeout)
-            .test_before_acquire(true)
+            // A network connection can die while idle in the pool (the server
+            // restarted): test it first so callers never get a dead one. A
+            // SQLite connection is a file handle: the test would be a wasted
+            // round trip to its worker thread on every acquire.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         let pragma = format!("PRAGMA busy_timeout = {busy_ms}");
                         conn.execute(AssertSqlSafe(pragma)).await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
+                        // In WAL mode NORMAL fsyncs at checkpoints, not at
+                        // every commit: a commit is in the WAL file (the OS
+                        // has it) before it returns, so it survives the
+                        // process crashing; only a power or OS failure can
+                        // lose the last commits. FULL (opt-in) fsyncs each.
+                        let pragma = format!("PRAGMA synchronous = {synchronous}");
+                        conn.execute(AssertSqlSafe(pragma)).await?;
                     }
                     Ok(())
                 })
@@ -143,6 +203,7 @@ impl Store {
                 backend,
                 clock: options.clock,
                 user_locks: Mutex::new(HashMap::new()),
+                definitions: Mutex::new(HashMap::new()),
             }),
         };
         migrate::run(&store).await?;
@@ -692,6 +753,27 @@ mod tests {
             parse_url("sqlite::memory:"),
             Err(StoreError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn synchronous_is_taken_out_of_sqlite_urls() {
+        assert_eq!(
+            take_synchronous("sqlite:///x.db").unwrap(),
+            ("sqlite:///x.db".to_owned(), false)
+        );
+        assert_eq!(
+            take_synchronous("sqlite:///x.db?synchronous=FULL").unwrap(),
+            ("sqlite:///x.db".to_owned(), true)
+        );
+        assert_eq!(
+            take_synchronous("sqlite:///x.db?mode=rwc&synchronous=normal").unwrap(),
+            ("sqlite:///x.db?mode=rwc".to_owned(), false)
+        );
+        assert!(take_synchronous("sqlite:///x.db?synchronous=off").is_err());
+        assert_eq!(
+            take_synchronous("postgres://h/db?synchronous=full").unwrap(),
+            ("postgres://h/db?synchronous=full".to_owned(), false)
+        );
     }
 
     #[test]

@@ -303,11 +303,10 @@ impl UserLock {
             held,
             loaded,
         } = self;
-        let expected = loaded.as_ref().map(|d| (d.sid.clone(), d.version));
         match held {
             Held::Postgres(mut tx, guard) => {
                 let done =
-                    commit_in(&store, &mut tx, &assistant_sid, &user, expected, commit).await?;
+                    commit_in(&store, &mut tx, &assistant_sid, &user, loaded, commit).await?;
                 tx.commit().await?;
                 drop(guard);
                 Ok(done)
@@ -315,7 +314,7 @@ impl UserLock {
             Held::Sqlite(guard) => {
                 let mut tx = store.write_tx().await?;
                 let done =
-                    commit_in(&store, &mut tx, &assistant_sid, &user, expected, commit).await?;
+                    commit_in(&store, &mut tx, &assistant_sid, &user, loaded, commit).await?;
                 tx.commit().await?;
                 drop(guard);
                 Ok(done)
@@ -329,7 +328,7 @@ async fn commit_in(
     conn: &mut AnyConnection,
     assistant: &Sid,
     user: &str,
-    expected: Option<(Sid, i64)>,
+    loaded: Option<DialogueRecord>,
     commit: TurnCommit,
 ) -> Result<CommittedTurn> {
     let TurnCommit {
@@ -348,13 +347,122 @@ async fn commit_in(
         ));
     }
     let now = store.now();
-    let account = sqlx::query("SELECT account_sid FROM assistants WHERE sid = $1")
-        .bind(assistant.as_str())
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::not_found(ResourceKind::Assistant, assistant.as_str(), None))?;
-    let account = text(&account, "account_sid")?;
+    let state_text = serde_json::to_string(&state)
+        .map_err(|error| StoreError::invalid("dialogue state", error.to_string()))?;
+    let active = i64::from(!state.ended);
+    let last_input_at = state.last_input_at.timestamp();
+    let counted = i64::from(turn.is_some());
+    let dialogue = match loaded {
+        // The common case: the turn goes on with the dialogue it loaded. One
+        // UPDATE writes it and checks that nobody changed it meanwhile (the
+        // version), and the record is known without reading it back.
+        Some(current) if current.sid == state.sid => {
+            let done = sqlx::query(
+                "UPDATE dialogues SET channel = $1, state = $2, active = $3, version = version + 1, \
+                 turn_count = turn_count + $4, last_input_at = $5, date_updated = $6 \
+                 WHERE sid = $7 AND version = $8 AND active = 1",
+            )
+            .bind(state.channel.as_str())
+            .bind(state_text)
+            .bind(active)
+            .bind(counted)
+            .bind(last_input_at)
+            .bind(now)
+            .bind(state.sid.as_str())
+            .bind(current.version)
+            .execute(&mut *conn)
+            .await?;
+            if done.rows_affected() != 1 {
+                let found = active_dialogue(conn, assistant, user).await?;
+                return Err(StoreError::DialogueChanged {
+                    assistant_sid: assistant.to_string(),
+                    user_identifier: user.to_owned(),
+                    expected: describe(Some((&current.sid, current.version))),
+                    found: describe(found.as_ref().map(|d| (&d.sid, d.version))),
+                });
+            }
+            DialogueRecord {
+                channel: state.channel.clone(),
+                active: active != 0,
+                version: current.version + 1,
+                turn_count: current.turn_count + counted,
+                last_input_at,
+                date_updated: now,
+                state,
+                ..current
+            }
+        }
+        loaded => {
+            let expected = loaded.as_ref().map(|d| (d.sid.clone(), d.version));
+            write_other_dialogue(
+                conn,
+                assistant,
+                user,
+                expected,
+                &state,
+                state_text,
+                (active, counted, last_input_at, now),
+            )
+            .await?
+        }
+    };
 
+    let turn_seq = match turn {
+        Some(turn) => {
+            let seq = dialogue.turn_count;
+            sqlx::query(
+                "INSERT INTO turns (dialogue_sid, seq, assistant_sid, input, output, task, message_sid, date_created) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(dialogue.sid.as_str())
+            .bind(seq)
+            .bind(assistant.as_str())
+            .bind(turn.input)
+            .bind(turn.output.to_string())
+            .bind(turn.task)
+            .bind(message_sid.clone())
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            Some(seq)
+        }
+        None => None,
+    };
+    let events_enqueued = enqueue(conn, assistant, &events, now).await?;
+    if let Some(message_sid) = message_sid {
+        let done = sqlx::query(
+            "INSERT INTO inbound_messages (message_sid, assistant_sid, dialogue_sid, turn_seq, date_created) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_sid) DO NOTHING",
+        )
+        .bind(message_sid.as_str())
+        .bind(assistant.as_str())
+        .bind(dialogue.sid.as_str())
+        .bind(turn_seq)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::DuplicateMessage { message_sid });
+        }
+    }
+    Ok(CommittedTurn {
+        dialogue,
+        turn_seq,
+        events_enqueued,
+    })
+}
+
+/// A commit that starts a new dialogue (or writes one the lock did not load):
+/// the slow path, checking what is active and reading the result back.
+async fn write_other_dialogue(
+    conn: &mut AnyConnection,
+    assistant: &Sid,
+    user: &str,
+    expected: Option<(Sid, i64)>,
+    state: &DialogueState,
+    state_text: String,
+    (active, counted, last_input_at, now): (i64, i64, i64, i64),
+) -> Result<DialogueRecord> {
     let current = active_dialogue(conn, assistant, user).await?;
     let found = current.as_ref().map(|d| (&d.sid, d.version));
     if found != expected.as_ref().map(|(sid, version)| (sid, *version)) {
@@ -365,12 +473,6 @@ async fn commit_in(
             found: describe(found),
         });
     }
-
-    let state_text = serde_json::to_string(&state)
-        .map_err(|error| StoreError::invalid("dialogue state", error.to_string()))?;
-    let active = i64::from(!state.ended);
-    let last_input_at = state.last_input_at.timestamp();
-    let counted = i64::from(turn.is_some());
     let existing = dialogue_by_sid(conn, &state.sid).await?;
     match &existing {
         Some(existing) => {
@@ -412,6 +514,14 @@ async fn commit_in(
         .execute(&mut *conn)
         .await?;
     } else {
+        let account = sqlx::query("SELECT account_sid FROM assistants WHERE sid = $1")
+            .bind(assistant.as_str())
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| {
+                StoreError::not_found(ResourceKind::Assistant, assistant.as_str(), None)
+            })?;
+        let account = text(&account, "account_sid")?;
         sqlx::query(
             "INSERT INTO dialogues (sid, account_sid, assistant_sid, user_identifier, channel, state, active, version, turn_count, last_input_at, date_created, date_updated) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $10)",
@@ -429,53 +539,9 @@ async fn commit_in(
         .execute(&mut *conn)
         .await?;
     }
-    let dialogue = dialogue_by_sid(conn, &state.sid)
+    dialogue_by_sid(conn, &state.sid)
         .await?
-        .ok_or_else(|| StoreError::corrupt("dialogue", "it vanished while being written"))?;
-
-    let turn_seq = match turn {
-        Some(turn) => {
-            let seq = dialogue.turn_count;
-            sqlx::query(
-                "INSERT INTO turns (dialogue_sid, seq, assistant_sid, input, output, task, message_sid, date_created) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(state.sid.as_str())
-            .bind(seq)
-            .bind(assistant.as_str())
-            .bind(turn.input)
-            .bind(turn.output.to_string())
-            .bind(turn.task)
-            .bind(message_sid.clone())
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-            Some(seq)
-        }
-        None => None,
-    };
-    let events_enqueued = enqueue(conn, assistant, &events, now).await?;
-    if let Some(message_sid) = message_sid {
-        let done = sqlx::query(
-            "INSERT INTO inbound_messages (message_sid, assistant_sid, dialogue_sid, turn_seq, date_created) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_sid) DO NOTHING",
-        )
-        .bind(message_sid.as_str())
-        .bind(assistant.as_str())
-        .bind(state.sid.as_str())
-        .bind(turn_seq)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::DuplicateMessage { message_sid });
-        }
-    }
-    Ok(CommittedTurn {
-        dialogue,
-        turn_seq,
-        events_enqueued,
-    })
+        .ok_or_else(|| StoreError::corrupt("dialogue", "it vanished while being written"))
 }
 
 impl Store {

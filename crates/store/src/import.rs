@@ -2,6 +2,7 @@
 //! transaction, load it back from the rows, export it as a schema file.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use otto_model::{
     Assistant, Defaults, Field, FieldType, FieldValue, Sample, Sid, SidPrefix, StyleSheet, Task,
@@ -10,8 +11,8 @@ use sqlx::AnyConnection;
 
 use crate::assistants::{NewAssistant, insert_assistant};
 use crate::db::{
-    Arg, FIELD_TYPES, Store, TASKS, check_friendly_name, check_unique_name, insert_rows, json,
-    name_taken, new_sid, opt_sid, opt_text, resolve_assistant, sid, text, to_json_text,
+    Arg, FIELD_TYPES, Store, TASKS, check_friendly_name, check_unique_name, insert_rows, int, json,
+    name_taken, new_sid, opt_sid, opt_text, query_with, resolve_assistant, sid, text, to_json_text,
     touch_training,
 };
 use crate::error::{ResourceKind, Result, StoreError};
@@ -38,6 +39,15 @@ impl AssistantIds {
             .position(|task| task.unique_name == unique_name)
             .and_then(|index| self.tasks.get(index))
     }
+}
+
+/// An assistant's definition with its SIDs, as of `version` (the stored
+/// `definition_version`); shared by the turns that use it.
+#[derive(Debug, PartialEq)]
+pub struct Definition {
+    pub ids: AssistantIds,
+    pub assistant: Assistant,
+    pub version: i64,
 }
 
 /// Inserts the field types and tasks of `assistant` under `assistant_sid`.
@@ -296,7 +306,7 @@ impl Store {
         crate::assistants::update_row(&mut tx, "assistants", &sid, sets).await?;
         insert_content(&mut tx, &sid, assistant, now).await?;
         touch_training(&mut tx, &sid).await?;
-        let (ids, _) = load(&mut tx, account, &sid).await?;
+        let (ids, _, _) = load(&mut tx, account, &sid).await?;
         tx.commit().await?;
         Ok(ids)
     }
@@ -310,9 +320,76 @@ impl Store {
     ) -> Result<(AssistantIds, Assistant)> {
         let mut tx = self.read_tx().await?;
         let sid = resolve_assistant(&mut tx, account, key).await?;
-        let loaded = load(&mut tx, account, &sid).await?;
+        let (ids, assistant, _) = load(&mut tx, account, &sid).await?;
         tx.commit().await?;
-        Ok(loaded)
+        Ok((ids, assistant))
+    }
+
+    /// The assistant's definition as [`Store::load_assistant`] reads it, kept
+    /// in memory: one small query compares the stored `definition_version`
+    /// (bumped by triggers on every write to the assistant, its tasks,
+    /// fields, samples, field types and values and build names, by any
+    /// process) with the kept one, and the whole definition is read again
+    /// only when it changed. A turn calls this instead of `load_assistant`.
+    pub async fn current_assistant(&self, account: &Sid, key: &str) -> Result<Arc<Definition>> {
+        let column = if Sid::parse_kind(key, SidPrefix::Assistant).is_ok() {
+            "sid"
+        } else {
+            "unique_name"
+        };
+        let sql = format!(
+            "SELECT sid, definition_version FROM assistants WHERE account_sid = $1 AND {column} = $2 AND deleted = 0"
+        );
+        let row = query_with(sql, vec![account.into(), key.into()])
+            .fetch_optional(&self.inner.pool)
+            .await?
+            .ok_or_else(|| StoreError::not_found(ResourceKind::Assistant, key, None))?;
+        let assistant_sid = sid(&row, "sid")?;
+        let version = int(&row, "definition_version")?;
+        if let Some(kept) = self.kept_definition(&assistant_sid)
+            && kept.version == version
+        {
+            return Ok(kept);
+        }
+        let mut tx = self.read_tx().await?;
+        let (ids, assistant, version) = load(&mut tx, account, &assistant_sid).await?;
+        tx.commit().await?;
+        let loaded = Arc::new(Definition {
+            ids,
+            assistant,
+            version,
+        });
+        let mut kept = self
+            .inner
+            .definitions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Two turns may load concurrently; the newer read wins.
+        match kept.get(&assistant_sid) {
+            Some(other) if other.version > version => Ok(other.clone()),
+            _ => {
+                kept.insert(assistant_sid, loaded.clone());
+                Ok(loaded)
+            }
+        }
+    }
+
+    fn kept_definition(&self, assistant: &Sid) -> Option<Arc<Definition>> {
+        self.inner
+            .definitions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(assistant)
+            .cloned()
+    }
+
+    /// How many assistant definitions this store keeps in memory (for tests).
+    pub fn kept_definitions(&self) -> usize {
+        self.inner
+            .definitions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .len()
     }
 
     /// The assistant as an Autopilot CLI schema file.
@@ -326,9 +403,9 @@ async fn load(
     conn: &mut AnyConnection,
     account: &Sid,
     assistant_sid: &Sid,
-) -> Result<(AssistantIds, Assistant)> {
+) -> Result<(AssistantIds, Assistant, i64)> {
     let row = sqlx::query(
-        "SELECT a.unique_name, a.friendly_name, a.log_queries, a.defaults, a.style_sheet, a.latest_model_build_sid, \
+        "SELECT a.unique_name, a.friendly_name, a.log_queries, a.defaults, a.style_sheet, a.latest_model_build_sid, a.definition_version, \
          a.model_build_name, b.unique_name AS latest_build_name \
          FROM assistants a LEFT JOIN model_builds b ON b.sid = a.latest_model_build_sid WHERE a.sid = $1",
     )
@@ -336,6 +413,7 @@ async fn load(
     .fetch_one(&mut *conn)
     .await?;
     let unique_name = text(&row, "unique_name")?;
+    let version = int(&row, "definition_version")?;
     let defaults = Defaults::from_value(&json(&row, "defaults")?).map_err(|error| {
         StoreError::corrupt(format!("defaults of assistant {assistant_sid}"), error)
     })?;
@@ -457,5 +535,5 @@ async fn load(
             source_channel: opt_text(&row, "source_channel")?,
         });
     }
-    Ok((ids, assistant))
+    Ok((ids, assistant, version))
 }

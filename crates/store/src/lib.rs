@@ -47,9 +47,11 @@ pub use field_types::{
     FieldTypeRecord, FieldTypeUpdate, FieldValueFilter, FieldValueRecord, NewFieldType,
     NewFieldValue,
 };
-pub use import::AssistantIds;
+pub use import::{AssistantIds, Definition};
 pub use migrate::SCHEMA_VERSION;
-pub use model_builds::{BuildOutcome, ModelBuildRecord, ModelBuildStatus, NewModelBuild};
+pub use model_builds::{
+    BuildOutcome, MODEL_BUILD_LEASE_SECONDS, ModelBuildRecord, ModelBuildStatus, NewModelBuild,
+};
 pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
 pub use queries::{
     DEFAULT_QUERY_STATUS, NewQuery, QUERY_STATUSES, QueryFilter, QueryRecord, QueryUpdate,

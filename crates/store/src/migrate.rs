@@ -31,10 +31,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_api_keys.sql"),
         postgres: include_str!("../migrations/postgres/0002_api_keys.sql"),
     },
+    Migration {
+        version: 3,
+        name: "definition_version",
+        sqlite: include_str!("../migrations/sqlite/0003_definition_version.sql"),
+        postgres: include_str!("../migrations/postgres/0003_definition_version.sql"),
+    },
 ];
 
 /// The schema version this build of otto writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Key of the PostgreSQL advisory lock held while migrating ("otto" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6f74_746f;
@@ -110,20 +116,38 @@ pub(crate) async fn run(store: &Store) -> Result<usize> {
 }
 
 /// The statements of a migration file: split at `;` ending a line, `--`
-/// comment lines dropped. (The files contain no `;` inside literals.)
+/// comment lines dropped. A PostgreSQL function body (`$$ … $$`) and a SQLite
+/// trigger body (`BEGIN … END;`) stay whole. (The files contain no `;` inside
+/// literals.)
 fn statements(sql: &str) -> Vec<String> {
     let mut statements = Vec::new();
     let mut current = String::new();
+    let mut in_dollar_quote = false;
+    let mut in_trigger_body = false;
     for line in sql.lines() {
         let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with("--") {
+        if !in_dollar_quote && (trimmed.is_empty() || trimmed.starts_with("--")) {
             continue;
         }
         current.push_str(line);
         current.push('\n');
-        if trimmed.ends_with(';') {
+        if line.matches("$$").count() % 2 == 1 {
+            in_dollar_quote = !in_dollar_quote;
+        }
+        if current.trim_start().starts_with("CREATE TRIGGER") && trimmed == "BEGIN" {
+            in_trigger_body = true;
+        }
+        let ends = if in_dollar_quote {
+            false
+        } else if in_trigger_body {
+            trimmed == "END;"
+        } else {
+            trimmed.ends_with(';')
+        };
+        if ends {
             statements.push(current.trim().trim_end_matches(';').to_owned());
             current.clear();
+            in_trigger_body = false;
         }
     }
     if !current.trim().is_empty() {
@@ -157,14 +181,39 @@ mod tests {
         );
     }
 
-    /// Tables with their column names (types differ by backend), and index
-    /// statements verbatim.
+    #[test]
+    fn keeps_function_and_trigger_bodies_whole() {
+        let sql = "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    x := 1;\n    RETURN NEW;\nEND\n$$;\n\
+                   CREATE TRIGGER t AFTER INSERT ON a\nBEGIN\n    UPDATE b SET n = n + 1;\nEND;\n\
+                   CREATE TRIGGER u AFTER INSERT ON a\nFOR EACH ROW EXECUTE FUNCTION f();\n";
+        let split = statements(sql);
+        assert_eq!(split.len(), 3, "{split:?}");
+        assert!(split[0].ends_with("END\n$$"));
+        assert!(split[1].ends_with("SET n = n + 1;\nEND"));
+        assert_eq!(
+            split[2],
+            "CREATE TRIGGER u AFTER INSERT ON a\nFOR EACH ROW EXECUTE FUNCTION f()"
+        );
+    }
+
+    /// Tables with their column names (types differ by backend), added
+    /// columns by name, and index statements verbatim. Triggers and functions
+    /// are written differently on each backend; the store tests check what
+    /// they do on both.
     fn shape(sql: &str) -> Vec<String> {
         statements(sql)
             .iter()
+            .filter(|statement| {
+                !statement.starts_with("CREATE TRIGGER")
+                    && !statement.starts_with("CREATE FUNCTION")
+            })
             .map(|statement| {
                 let mut lines = statement.lines();
                 let header = lines.next().unwrap_or_default().trim().to_owned();
+                if header.starts_with("ALTER TABLE") {
+                    let words: Vec<&str> = header.split_whitespace().take(6).collect();
+                    return words.join(" ");
+                }
                 if !header.starts_with("CREATE TABLE") {
                     return statement.clone();
                 }
@@ -186,6 +235,13 @@ mod tests {
         let init = shape(MIGRATIONS[0].sqlite);
         assert!(init.len() > 20);
         assert!(init.contains(&"CREATE TABLE settings ( key value date_updated )".to_owned()));
+        assert_eq!(
+            shape(MIGRATIONS[2].sqlite),
+            vec![
+                "ALTER TABLE assistants ADD COLUMN definition_version",
+                "ALTER TABLE model_builds ADD COLUMN lease_until"
+            ]
+        );
         // Versions count up from 1 with no gap, the last being SCHEMA_VERSION.
         let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
         assert_eq!(versions, (1..=SCHEMA_VERSION).collect::<Vec<_>>());

@@ -17,6 +17,9 @@ use crate::page::{ListQuery, Page, PageRequest, fetch_page};
 use crate::tasks::unique_to_taken;
 
 /// `enqueued → building → completed | failed | canceled`.
+/// How long a claimed build stays with its trainer without a renewal.
+pub const MODEL_BUILD_LEASE_SECONDS: i64 = 30;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelBuildStatus {
     Enqueued,
@@ -278,6 +281,11 @@ impl Store {
     /// For a trainer: takes the oldest enqueued build of any live assistant and
     /// marks it `building`; each build is handed to one caller only, across
     /// processes. The assistant's data as of this moment is what it must train on.
+    ///
+    /// The claim is a lease of [`MODEL_BUILD_LEASE_SECONDS`]: the trainer
+    /// renews it while training ([`Store::renew_model_build_lease`]); a build
+    /// whose lease ran out (its trainer died) is claimed again, oldest first
+    /// with the enqueued ones.
     pub async fn claim_model_build(&self) -> Result<Option<ModelBuildRecord>> {
         let mut tx = self.write_tx().await?;
         let lock = match self.backend() {
@@ -285,21 +293,40 @@ impl Store {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         };
         let sql = format!(
-            "UPDATE model_builds SET status = 'building', date_updated = $1, \
+            "UPDATE model_builds SET status = 'building', date_updated = $1, lease_until = $2, \
              training_version = (SELECT a.training_version FROM assistants a WHERE a.sid = model_builds.assistant_sid) \
-             WHERE sid = (SELECT b.sid FROM model_builds b WHERE b.status = 'enqueued' \
+             WHERE sid = (SELECT b.sid FROM model_builds b WHERE \
+             (b.status = 'enqueued' OR (b.status = 'building' AND COALESCE(b.lease_until, 0) < $1)) \
              AND b.assistant_sid IN (SELECT sid FROM assistants WHERE deleted = 0) ORDER BY b.seq LIMIT 1{lock}) \
              RETURNING sid"
         );
-        let row = query_with(sql, vec![self.now().into()])
-            .fetch_optional(&mut *tx)
-            .await?;
+        let now = self.now();
+        let row = query_with(
+            sql,
+            vec![now.into(), (now + MODEL_BUILD_LEASE_SECONDS).into()],
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(row) = row else {
             return Ok(None);
         };
         let record = build_by_sid(&mut tx, &sid(&row, "sid")?).await?;
         tx.commit().await?;
         Ok(Some(record))
+    }
+
+    /// Extends the lease of a build being trained by another
+    /// [`MODEL_BUILD_LEASE_SECONDS`]; `false` when it is no longer building
+    /// (finished, or deleted).
+    pub async fn renew_model_build_lease(&self, model_build: &Sid) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE model_builds SET lease_until = $1 WHERE sid = $2 AND status = 'building'",
+        )
+        .bind(self.now() + MODEL_BUILD_LEASE_SECONDS)
+        .bind(model_build.as_str())
+        .execute(&self.inner.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Records how a build ended. A completed build becomes the assistant's

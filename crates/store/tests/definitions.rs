@@ -1,0 +1,210 @@
+//! The kept assistant definition (`current_assistant`) follows every change,
+//! also one made by another process; model builds claimed by a trainer that
+//! died are claimed again once their lease runs out. On both backends.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{TestDb, account};
+use otto_model::ActionsDocument;
+use otto_store::*;
+
+both_backends!(
+    the_kept_definition_follows_every_change,
+    another_process_sees_changes_at_once,
+    a_dead_trainers_build_is_claimed_again,
+);
+
+async fn bot_with_task(store: &Store) {
+    store
+        .create_assistant(
+            &account(),
+            NewAssistant {
+                unique_name: Some("bot".into()),
+                ..NewAssistant::default()
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .create_task(
+            &account(),
+            "bot",
+            NewTask {
+                unique_name: "greet".into(),
+                friendly_name: None,
+                actions: Some(
+                    ActionsDocument::parse(r#"{"actions": [{"say": "Hello"}]}"#).unwrap(),
+                ),
+                actions_url: None,
+            },
+        )
+        .await
+        .unwrap();
+}
+
+fn say_of(definition: &Definition) -> String {
+    let task = &definition.assistant.tasks[0];
+    serde_json::to_string(&task.actions).unwrap()
+}
+
+async fn the_kept_definition_follows_every_change(db: TestDb) {
+    let store = &db.store;
+    bot_with_task(store).await;
+    let first = store.current_assistant(&account(), "bot").await.unwrap();
+    assert_eq!(first.assistant.tasks.len(), 1);
+    assert!(say_of(&first).contains("Hello"));
+    // Unchanged: the same definition, not read again.
+    let again = store.current_assistant(&account(), "bot").await.unwrap();
+    assert!(Arc::ptr_eq(&first, &again));
+    let by_sid = store
+        .current_assistant(&account(), first.ids.sid.as_str())
+        .await
+        .unwrap();
+    assert!(Arc::ptr_eq(&first, &by_sid));
+    assert_eq!(store.kept_definitions(), 1);
+
+    // Task actions (what the REST API changes during live dialogues).
+    store
+        .update_task(
+            &account(),
+            "bot",
+            "greet",
+            TaskUpdate {
+                actions: Some(Some(
+                    ActionsDocument::parse(r#"{"actions": [{"say": "Welcome"}]}"#).unwrap(),
+                )),
+                ..TaskUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    let changed = store.current_assistant(&account(), "bot").await.unwrap();
+    assert!(changed.version > first.version);
+    assert!(say_of(&changed).contains("Welcome"));
+
+    // A sample, a field type value, the assistant itself: each is seen.
+    store
+        .create_sample(
+            &account(),
+            "bot",
+            "greet",
+            NewSample {
+                language: "en-US".into(),
+                tagged_text: "hi there".into(),
+                source_channel: None,
+            },
+        )
+        .await
+        .unwrap();
+    let with_sample = store.current_assistant(&account(), "bot").await.unwrap();
+    assert!(with_sample.version > changed.version);
+    assert_eq!(with_sample.assistant.tasks[0].samples.len(), 1);
+    store
+        .update_assistant(
+            &account(),
+            "bot",
+            AssistantUpdate {
+                friendly_name: Some(Some("Bot".into())),
+                ..AssistantUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    let renamed = store.current_assistant(&account(), "bot").await.unwrap();
+    assert!(renamed.version > with_sample.version);
+    assert_eq!(renamed.assistant.friendly_name, "Bot");
+    assert_eq!(
+        renamed.assistant,
+        store.load_assistant(&account(), "bot").await.unwrap().1
+    );
+
+    // A completed build changes what the definition names as latest.
+    let build = store
+        .create_model_build(&account(), "bot", NewModelBuild::default())
+        .await
+        .unwrap();
+    let claimed = store.claim_model_build().await.unwrap().unwrap();
+    assert_eq!(claimed.sid, build.sid);
+    store
+        .finish_model_build(
+            &build.sid,
+            BuildOutcome::Completed {
+                model: vec![1, 2, 3],
+                build_duration: 1,
+            },
+        )
+        .await
+        .unwrap();
+    let trained = store.current_assistant(&account(), "bot").await.unwrap();
+    assert_eq!(trained.ids.latest_model_build_sid, Some(build.sid.clone()));
+
+    // Deleted: not found any more.
+    store.delete_assistant(&account(), "bot").await.unwrap();
+    let error = store
+        .current_assistant(&account(), "bot")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::NotFound { .. }), "{error:?}");
+}
+
+async fn another_process_sees_changes_at_once(db: TestDb) {
+    let here = &db.store;
+    bot_with_task(here).await;
+    let kept = here.current_assistant(&account(), "bot").await.unwrap();
+    let there = db.second_store().await;
+    there
+        .update_task(
+            &account(),
+            "bot",
+            "greet",
+            TaskUpdate {
+                actions: Some(Some(
+                    ActionsDocument::parse(r#"{"actions": [{"say": "From elsewhere"}]}"#).unwrap(),
+                )),
+                ..TaskUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    let seen = here.current_assistant(&account(), "bot").await.unwrap();
+    assert!(seen.version > kept.version);
+    assert!(say_of(&seen).contains("From elsewhere"));
+    there.close().await;
+}
+
+async fn a_dead_trainers_build_is_claimed_again(db: TestDb) {
+    let store = &db.store;
+    bot_with_task(store).await;
+    let build = store
+        .create_model_build(&account(), "bot", NewModelBuild::default())
+        .await
+        .unwrap();
+    let claimed = store.claim_model_build().await.unwrap().unwrap();
+    assert_eq!(claimed.sid, build.sid);
+    assert_eq!(claimed.status, ModelBuildStatus::Building);
+    // Held while the lease runs, and renewed by a live trainer.
+    assert!(store.claim_model_build().await.unwrap().is_none());
+    db.clock.advance(MODEL_BUILD_LEASE_SECONDS - 1);
+    assert!(store.renew_model_build_lease(&build.sid).await.unwrap());
+    db.clock.advance(MODEL_BUILD_LEASE_SECONDS - 1);
+    assert!(store.claim_model_build().await.unwrap().is_none());
+    // The trainer died: no renewal; past the lease another worker takes it.
+    db.clock.advance(2);
+    let again = store.claim_model_build().await.unwrap().unwrap();
+    assert_eq!(again.sid, build.sid);
+    assert!(store.claim_model_build().await.unwrap().is_none());
+    store
+        .finish_model_build(
+            &build.sid,
+            BuildOutcome::Completed {
+                model: vec![7],
+                build_duration: 3,
+            },
+        )
+        .await
+        .unwrap();
+    // A finished build has no lease to renew.
+    assert!(!store.renew_model_build_lease(&build.sid).await.unwrap());
+}
