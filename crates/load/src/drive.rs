@@ -183,6 +183,8 @@ struct Collected {
 
 /// An HTTP client for load: keeps a connection per worker and instance.
 pub fn client(concurrency: usize) -> reqwest::Client {
+    // Fails only when a provider is installed already, which is as good.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency.max(1))
         .timeout(Duration::from_secs(30))

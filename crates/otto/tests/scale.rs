@@ -49,8 +49,8 @@ fn free_port() -> u16 {
 
 impl Instance {
     /// Starts `otto serve` on `port` and waits until it listens (and, on an
-    /// empty database, until the demo assistant is trained).
-    async fn start(db: &str, port: u16) -> Instance {
+    /// empty database, `fresh`, until it has trained the demo assistant).
+    async fn start_with(db: &str, port: u16, fresh: bool) -> Instance {
         let mut child = Command::new(env!("CARGO_BIN_EXE_otto"))
             .args([
                 "serve",
@@ -79,17 +79,13 @@ impl Instance {
             }
         });
         let mut url = None;
-        let mut trained = false;
+        let mut trained = !fresh;
         let wait = async {
             while let Some(line) = lines.recv().await {
                 if let Some(rest) = line.strip_prefix("otto ")
                     && let Some((_, address)) = rest.split_once(" listening on ")
                 {
                     url = Some(address.to_owned());
-                }
-                if line.starts_with("assistants ") {
-                    // Not an empty database: nothing to train.
-                    trained = true;
                 }
                 if line.starts_with("demo assistant otto-demo") {
                     assert!(line.contains("completed"), "{line}");
@@ -114,6 +110,16 @@ impl Instance {
         }
     }
 
+    /// The first instance on an empty database.
+    async fn first(db: &str) -> Instance {
+        Instance::start_with(db, free_port(), true).await
+    }
+
+    /// Another instance on a database the first one set up.
+    async fn another(db: &str) -> Instance {
+        Instance::start_with(db, free_port(), false).await
+    }
+
     /// SIGKILL: no shutdown of any kind.
     async fn kill(&mut self) {
         self.child.kill().await.expect("kill otto serve");
@@ -121,7 +127,7 @@ impl Instance {
     }
 
     async fn restart(&mut self) {
-        *self = Instance::start(&self.db, self.port).await;
+        *self = Instance::start_with(&self.db, self.port, false).await;
     }
 }
 
@@ -248,9 +254,9 @@ async fn say(
 async fn three_instances_on_postgres_lose_nothing_and_keep_order() {
     let _one = ONE_AT_A_TIME.lock().await;
     let db = fresh_postgres().await;
-    let a = Instance::start(&db, free_port()).await;
-    let b = Instance::start(&db, free_port()).await;
-    let c = Instance::start(&db, free_port()).await;
+    let a = Instance::first(&db).await;
+    let b = Instance::another(&db).await;
+    let c = Instance::another(&db).await;
     let all = target(&[&a, &b, &c]);
 
     // One conversation at a time, each turn on the next instance.
@@ -293,7 +299,7 @@ async fn three_instances_on_postgres_lose_nothing_and_keep_order() {
 
     // One user, nine messages at once over the three instances: each waits
     // for the previous one (the advisory lock), none loses another's memory.
-    let client = reqwest::Client::new();
+    let client = otto_load::drive::client(16);
     let user = prefix("burst");
     let urls = [a.url.clone(), b.url.clone(), c.url.clone()];
     let sends = (0..9).map(|i| {
@@ -385,7 +391,7 @@ async fn crash_during_load(db: &str, instances: &mut [Instance], victim: usize) 
 
     // No user stays locked: every user whose turn died with the instance
     // is answered again at once, on any instance.
-    let client = reqwest::Client::new();
+    let client = otto_load::drive::client(16);
     let broken: Vec<&Played> = result
         .played
         .iter()
@@ -415,7 +421,7 @@ async fn sigkill_during_load_on_sqlite_loses_no_acknowledged_turn() {
     let _one = ONE_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("otto.db").display());
-    let mut instances = vec![Instance::start(&db, free_port()).await];
+    let mut instances = vec![Instance::first(&db).await];
     crash_during_load(&db, &mut instances, 0).await;
     // The file is sound.
     let mut conn = AnyConnection::connect(&db).await.unwrap();
@@ -432,9 +438,9 @@ async fn sigkill_during_load_on_postgres_loses_no_acknowledged_turn() {
     let _one = ONE_AT_A_TIME.lock().await;
     let db = fresh_postgres().await;
     let mut instances = vec![
-        Instance::start(&db, free_port()).await,
-        Instance::start(&db, free_port()).await,
-        Instance::start(&db, free_port()).await,
+        Instance::first(&db).await,
+        Instance::another(&db).await,
+        Instance::another(&db).await,
     ];
     crash_during_load(&db, &mut instances, 1).await;
 }
@@ -525,8 +531,8 @@ async fn postgres_going_away_gives_503_and_otto_recovers_by_itself() {
     let db = fresh_postgres().await;
     let proxy = Proxy::start(&host_port(&db), 0).await;
     let through_proxy = db.replacen(&host_port(&db), &format!("127.0.0.1:{}", proxy.port), 1);
-    let otto = Instance::start(&through_proxy, free_port()).await;
-    let client = reqwest::Client::new();
+    let otto = Instance::first(&through_proxy).await;
+    let client = otto_load::drive::client(16);
     let user = prefix("db-down");
 
     let (status, answer) = say(&client, &otto.url, &user, "I'd like to book a table", None).await;
@@ -573,8 +579,8 @@ async fn sqlite_locked_by_another_process_gives_503_and_otto_recovers_by_itself(
     let _one = ONE_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("otto.db").display());
-    let otto = Instance::start(&db, free_port()).await;
-    let client = reqwest::Client::new();
+    let otto = Instance::first(&db).await;
+    let client = otto_load::drive::client(16);
     let user = prefix("db-locked");
     let (status, answer) = say(&client, &otto.url, &user, "I'd like to book a table", None).await;
     assert_eq!(status, 200, "{answer}");

@@ -190,6 +190,10 @@ impl Store {
                         // lose the last commits. FULL (opt-in) fsyncs each.
                         let pragma = format!("PRAGMA synchronous = {synchronous}");
                         conn.execute(AssertSqlSafe(pragma)).await?;
+                        // Every commit invalidates the other connections'
+                        // page caches; mapped pages are read back without
+                        // a copy. (Address space only; 256 MB at most.)
+                        conn.execute("PRAGMA mmap_size = 268435456").await?;
                     }
                     Ok(())
                 })
