@@ -68,6 +68,10 @@ pub(crate) struct Inner {
     /// Assistant definitions by SID, with the `definition_version` they were
     /// read at (see [`Store::current_assistant`]).
     pub(crate) definitions: Mutex<HashMap<Sid, Arc<crate::import::Definition>>>,
+    /// SQLite: turn commits of this process queue here for the write lock.
+    /// SQLite's own wait for a busy database sleeps in steps of up to 100 ms;
+    /// an async queue hands the lock on as soon as the previous commit ends.
+    pub(crate) sqlite_writer: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Store {
@@ -208,6 +212,7 @@ impl Store {
                 clock: options.clock,
                 user_locks: Mutex::new(HashMap::new()),
                 definitions: Mutex::new(HashMap::new()),
+                sqlite_writer: tokio::sync::Mutex::new(()),
             }),
         };
         migrate::run(&store).await?;

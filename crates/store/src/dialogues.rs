@@ -312,6 +312,7 @@ impl UserLock {
                 Ok(done)
             }
             Held::Sqlite(guard) => {
+                let _writer = store.inner.sqlite_writer.lock().await;
                 let mut tx = store.write_tx().await?;
                 let done =
                     commit_in(&store, &mut tx, &assistant_sid, &user, loaded, commit).await?;
