@@ -64,6 +64,9 @@ pub struct Builds {
     loading: tokio::sync::Mutex<()>,
     wake: tokio::sync::Notify,
     loads: AtomicU64,
+    /// Builds whose model another otto version wrote, already rebuilt by
+    /// this process (so each is rebuilt once, not on every turn).
+    outdated: Mutex<std::collections::HashSet<Sid>>,
 }
 
 impl Builds {
@@ -75,7 +78,35 @@ impl Builds {
             loading: tokio::sync::Mutex::new(()),
             wake: tokio::sync::Notify::new(),
             loads: AtomicU64::new(0),
+            outdated: Mutex::new(std::collections::HashSet::new()),
         }
+    }
+
+    /// Queues a new build in place of `build`, whose model has format
+    /// `found`, once per process.
+    async fn rebuild_outdated(
+        &self,
+        ids: &AssistantIds,
+        build: &Sid,
+        found: u32,
+    ) -> Result<(), BuildError> {
+        if !self
+            .outdated
+            .lock()
+            .expect("not poisoned")
+            .insert(build.clone())
+        {
+            return Ok(());
+        }
+        tracing::warn!(%build, assistant = %ids.sid, found, reads = otto_nlu::MODEL_FORMAT_VERSION,
+            "the model was written by another otto version; training it again");
+        let new = NewModelBuild {
+            unique_name: None,
+            status_callback: None,
+        };
+        self.enqueue(&ids.account_sid, ids.sid.as_str(), new)
+            .await?;
+        Ok(())
     }
 
     /// Queues a build of the assistant's current data and wakes the worker.
@@ -292,10 +323,21 @@ impl Builds {
             return Ok(Some(found));
         }
         let bytes = self.store.model_build_artifact(build).await?;
-        let model = Model::from_bytes(&bytes).map_err(|error| BuildError::BadModel {
-            build: build.clone(),
-            problem: error.to_string(),
-        })?;
+        let model = match Model::from_bytes(&bytes) {
+            Ok(model) => model,
+            // Written by another otto version: train it again, from the same
+            // definition, and answer "not trained yet" until that is done.
+            Err(otto_nlu::ModelError::UnsupportedVersion { found }) => {
+                self.rebuild_outdated(ids, build, found).await?;
+                return Ok(None);
+            }
+            Err(error) => {
+                return Err(BuildError::BadModel {
+                    build: build.clone(),
+                    problem: error.to_string(),
+                });
+            }
+        };
         self.loads.fetch_add(1, Ordering::Relaxed);
         let loaded = self.keep(LoadedModel {
             build_sid: build.clone(),

@@ -244,3 +244,73 @@ async fn the_worker_trains_what_is_enqueued() {
     let other = Builds::new(t.otto.store.clone());
     assert!(other.cached_builds().is_empty());
 }
+
+/// A model written by another otto version (another model format) is not
+/// an error the operator must fix: the build is trained again, turns answer
+/// 503 meanwhile, and only one new build is queued however many turns come.
+#[tokio::test]
+async fn a_model_of_another_format_version_is_trained_again() {
+    let t = TestServer::start(|_| {}).await;
+    let sid = t.import(DEMO_SCHEMA).await;
+    let account = t.account().sid.clone();
+    let store = &t.otto.store;
+    // A completed build whose model says it has the next format version.
+    let good = store
+        .model_build_artifact(
+            &store
+                .fetch_assistant(&account, sid.as_str())
+                .await
+                .unwrap()
+                .latest_model_build_sid
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut other_version = good.clone();
+    other_version[8..12].copy_from_slice(&(otto_nlu::MODEL_FORMAT_VERSION + 1).to_le_bytes());
+    let new = NewModelBuild {
+        unique_name: Some("from-another-version".into()),
+        status_callback: None,
+    };
+    let old = t
+        .otto
+        .builds
+        .enqueue(&account, sid.as_str(), new)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim_model_build().await.unwrap().unwrap().sid,
+        old.sid
+    );
+    let outcome = otto_store::BuildOutcome::Completed {
+        model: other_version,
+        build_duration: 1,
+    };
+    store.finish_model_build(&old.sid, outcome).await.unwrap();
+    t.otto.builds.clear_cache();
+
+    let channel = t.channel_path(sid.as_str());
+    for user in ["u1", "u2"] {
+        let (status, json) = t
+            .post(&channel, &[("UserId", user), ("Text", "hello")])
+            .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{json}");
+        assert_eq!(json["code"], 20503, "{json}");
+    }
+    let builds = store
+        .list_model_builds(&account, sid.as_str(), &PageRequest::default())
+        .await
+        .unwrap();
+    let queued: Vec<_> = builds
+        .items
+        .iter()
+        .filter(|b| b.status == ModelBuildStatus::Enqueued)
+        .collect();
+    assert_eq!(queued.len(), 1, "one rebuild for two turns: {builds:?}");
+
+    let rebuilt = t.otto.builds.train_next(None).await.unwrap().unwrap();
+    assert_eq!(rebuilt.status, ModelBuildStatus::Completed);
+    let json = t.say(&sid, "u1", "hello").await;
+    assert!(!TestServer::texts(&json).is_empty(), "{json}");
+    assert_eq!(t.otto.builds.cached_builds(), [rebuilt.sid]);
+}
