@@ -1,11 +1,14 @@
 //! The `otto` command as a process: serve, import, export, chat, test and keys.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
+
+mod common;
+
+use common::Served;
 
 const OTTO: &str = env!("CARGO_BIN_EXE_otto");
 
@@ -396,63 +399,6 @@ fn chat_runs_the_turn_service_in_the_terminal() {
     );
 }
 
-/// A running `otto serve`, killed when dropped.
-struct Served {
-    child: Child,
-    lines: std::sync::mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Served {
-    fn start(db: &str) -> Served {
-        let mut child = otto(&["serve", "--listen", "127.0.0.1:0", "--db", db])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (send, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                if send.send(line.unwrap_or_default()).is_err() {
-                    break;
-                }
-            }
-        });
-        Served {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits for a line of standard output starting with `prefix`.
-    fn line(&mut self, prefix: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        if let Some(line) = self.seen.iter().find(|l| l.starts_with(prefix)) {
-            return line.clone();
-        }
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no line {prefix:?} in {:?}", self.seen));
-            self.seen.push(line.clone());
-            if line.starts_with(prefix) {
-                return line;
-            }
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn word_after(line: &str, prefix: &str) -> String {
     line[prefix.len()..]
         .split_whitespace()
@@ -465,9 +411,9 @@ fn word_after(line: &str, prefix: &str) -> String {
 fn serve_starts_with_the_demo_on_an_empty_database_and_answers_over_http() {
     let dir = tempfile::tempdir().unwrap();
     let db = db_url(dir.path());
-    let mut served = Served::start(&db);
+    let mut served = Served::spawn(otto(&["serve", "--listen", "127.0.0.1:0", "--db", &db]));
     let listening = served.line("otto ");
-    let base = listening.rsplit(' ').next().unwrap().to_owned();
+    let base = served.base();
     assert!(base.starts_with("http://127.0.0.1:"), "{listening}");
     let account = word_after(&served.line("account    "), "account    ");
     let token_line = served.line("auth token ");
@@ -515,7 +461,7 @@ fn serve_starts_with_the_demo_on_an_empty_database_and_answers_over_http() {
     drop(served);
 
     // Started again: the same account, its token not shown, no second demo.
-    let mut served = Served::start(&db);
+    let mut served = Served::spawn(otto(&["serve", "--listen", "127.0.0.1:0", "--db", &db]));
     assert_eq!(
         word_after(&served.line("account    "), "account    "),
         account
@@ -525,7 +471,7 @@ fn serve_starts_with_the_demo_on_an_empty_database_and_answers_over_http() {
         "auth token stored in the database (printed on its first start; set OTTO_AUTH_TOKEN to choose one)"
     );
     assert_eq!(served.line("assistants "), "assistants otto-demo");
-    let base = served.line("otto ").rsplit(' ').next().unwrap().to_owned();
+    let base = served.base();
     let request = client
         .post(format!("{base}/v2/{account}/otto-demo/custom/web"))
         .basic_auth(&account, Some(&token))

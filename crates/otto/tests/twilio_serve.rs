@@ -2,79 +2,27 @@
 //! `X-Twilio-Signature` over the public URL, unless started with
 //! `--no-signature-check`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+
+use std::process::Command;
+
+use common::Served;
 
 const OTTO: &str = env!("CARGO_BIN_EXE_otto");
 const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
-/// A running `otto serve`, killed when dropped.
-struct Served {
-    child: Child,
-    lines: std::sync::mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Served {
-    fn start(db: &str, extra: &[&str]) -> Served {
-        let mut child = Command::new(OTTO)
-            .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
-            .args(extra)
-            .env("OTTO_ACCOUNT_SID", ACCOUNT)
-            .env("OTTO_AUTH_TOKEN", TOKEN)
-            .env_remove("OTTO_DB")
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (send, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                if send.send(line.unwrap_or_default()).is_err() {
-                    break;
-                }
-            }
-        });
-        Served {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits for a line of standard output starting with `prefix`.
-    fn line(&mut self, prefix: &str) -> String {
-        if let Some(line) = self.seen.iter().find(|l| l.starts_with(prefix)) {
-            return line.clone();
-        }
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no line {prefix:?} in {:?}", self.seen));
-            self.seen.push(line.clone());
-            if line.starts_with(prefix) {
-                return line;
-            }
-        }
-    }
-
-    fn base(&mut self) -> String {
-        self.line("otto ").rsplit(' ').next().unwrap().to_owned()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `otto serve` on `db` as the test's account, with `extra` options.
+fn serve(db: &str, extra: &[&str]) -> Served {
+    let mut command = Command::new(OTTO);
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
+        .args(extra)
+        .env("OTTO_ACCOUNT_SID", ACCOUNT)
+        .env("OTTO_AUTH_TOKEN", TOKEN)
+        .env_remove("OTTO_DB")
+        .env_remove("RUST_LOG");
+    Served::spawn(command)
 }
 
 /// POSTs an SMS webhook; `sign` adds the signature Twilio would send.
@@ -112,7 +60,7 @@ fn twilio_webhooks_need_a_signature_unless_the_check_is_switched_off() {
     let db = format!("sqlite://{}", dir.path().join("otto.db").display());
 
     // Switched off: a warning, and unsigned webhooks are answered.
-    let mut served = Served::start(&db, &["--no-signature-check"]);
+    let mut served = serve(&db, &["--no-signature-check"]);
     let base = served.base();
     assert_eq!(
         served.line("warning "),
@@ -131,7 +79,7 @@ fn twilio_webhooks_need_a_signature_unless_the_check_is_switched_off() {
     drop(served);
 
     // By default: refused unsigned, answered signed over the public URL.
-    let mut served = Served::start(&db, &[]);
+    let mut served = serve(&db, &[]);
     let base = served.base();
     served.line("assistants ");
     assert!(!served.seen.iter().any(|line| line.starts_with("warning ")));

@@ -211,6 +211,25 @@ fn singleton(call: &Call, record: &AssistantRecord, rest: &str, data: Value) -> 
     })
 }
 
+/// The assistant after `update`, or as it is when there is nothing to change
+/// (an update of Defaults or StyleSheet without the parameter).
+async fn updated_or_current(
+    call: &Call,
+    assistant: &str,
+    update: Option<AssistantUpdate>,
+) -> Result<AssistantRecord, ApiError> {
+    let store = call.store();
+    match update {
+        Some(update) => {
+            store
+                .update_assistant(call.account(), assistant, update)
+                .await
+        }
+        None => store.fetch_assistant(call.account(), assistant).await,
+    }
+    .api()
+}
+
 async fn fetch_defaults(Ids(assistant): Ids<String>, call: Call) -> Answer {
     let record = call
         .store()
@@ -227,25 +246,11 @@ async fn fetch_defaults(Ids(assistant): Ids<String>, call: Call) -> Answer {
 
 async fn update_defaults(Ids(assistant): Ids<String>, call: Call) -> Answer {
     let defaults = defaults_param(&call, "Defaults")?;
-    let record = match defaults {
-        Some(defaults) => call
-            .store()
-            .update_assistant(
-                call.account(),
-                &assistant,
-                AssistantUpdate {
-                    defaults: Some(defaults),
-                    ..AssistantUpdate::default()
-                },
-            )
-            .await
-            .api()?,
-        None => call
-            .store()
-            .fetch_assistant(call.account(), &assistant)
-            .await
-            .api()?,
-    };
+    let update = defaults.map(|defaults| AssistantUpdate {
+        defaults: Some(defaults),
+        ..AssistantUpdate::default()
+    });
+    let record = updated_or_current(&call, &assistant, update).await?;
     Ok(ok(singleton(
         &call,
         &record,
@@ -270,25 +275,11 @@ async fn fetch_style_sheet(Ids(assistant): Ids<String>, call: Call) -> Answer {
 
 async fn update_style_sheet(Ids(assistant): Ids<String>, call: Call) -> Answer {
     let style_sheet = style_sheet_param(&call, "StyleSheet")?;
-    let record = match style_sheet {
-        Some(style_sheet) => call
-            .store()
-            .update_assistant(
-                call.account(),
-                &assistant,
-                AssistantUpdate {
-                    style_sheet: Some(style_sheet),
-                    ..AssistantUpdate::default()
-                },
-            )
-            .await
-            .api()?,
-        None => call
-            .store()
-            .fetch_assistant(call.account(), &assistant)
-            .await
-            .api()?,
-    };
+    let update = style_sheet.map(|style_sheet| AssistantUpdate {
+        style_sheet: Some(style_sheet),
+        ..AssistantUpdate::default()
+    });
+    let record = updated_or_current(&call, &assistant, update).await?;
     Ok(ok(singleton(
         &call,
         &record,
