@@ -52,6 +52,10 @@ enum Command {
     },
 }
 
+// See the workspace Cargo.toml: many small allocations from several threads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let done = |result: anyhow::Result<()>| result.map(|()| ExitCode::SUCCESS);

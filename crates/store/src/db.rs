@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::direct::{Direct, DirectSettings};
 use otto_model::{Sid, SidPrefix};
 use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
 use sqlx::query::Query;
@@ -68,10 +69,8 @@ pub(crate) struct Inner {
     /// Assistant definitions by SID, with the `definition_version` they were
     /// read at (see [`Store::current_assistant`]).
     pub(crate) definitions: Mutex<HashMap<Sid, Arc<crate::import::Definition>>>,
-    /// SQLite: turn commits of this process queue here for the write lock.
-    /// SQLite's own wait for a busy database sleeps in steps of up to 100 ms;
-    /// an async queue hands the lock on as soon as the previous commit ends.
-    pub(crate) sqlite_writer: tokio::sync::Mutex<()>,
+    /// SQLite: the turn path's direct connections (set once migrated).
+    pub(crate) direct: std::sync::OnceLock<Direct>,
 }
 
 impl std::fmt::Debug for Store {
@@ -217,11 +216,18 @@ impl Store {
                 clock: options.clock,
                 user_locks: Mutex::new(HashMap::new()),
                 definitions: Mutex::new(HashMap::new()),
-                sqlite_writer: tokio::sync::Mutex::new(()),
+                direct: std::sync::OnceLock::new(),
             }),
         };
         migrate::run(&store).await?;
         if backend == Backend::Sqlite {
+            let settings = DirectSettings {
+                path: store.sqlite_file().await?,
+                busy_timeout: options.sqlite_busy_timeout,
+                synchronous_full: synchronous == "FULL",
+            };
+            let direct = Direct::open(settings)?;
+            let _ = store.inner.direct.set(direct);
             spawn_sqlite_checkpointer(&store);
         }
         Ok(store)
@@ -238,7 +244,26 @@ impl Store {
 
     /// Closes every connection; later calls fail with `Unavailable`.
     pub async fn close(&self) {
+        if let Some(direct) = self.inner.direct.get() {
+            direct.close();
+        }
         self.inner.pool.close().await;
+    }
+
+    /// SQLite: the turn path's direct connections.
+    pub(crate) fn direct(&self) -> Result<&Direct> {
+        self.inner
+            .direct
+            .get()
+            .ok_or_else(|| StoreError::invalid("store", "direct connections are SQLite's only"))
+    }
+
+    /// The SQLite database file, as SQLite itself resolved it.
+    async fn sqlite_file(&self) -> Result<std::path::PathBuf> {
+        let row = sqlx::query("SELECT file FROM pragma_database_list WHERE name = 'main'")
+            .fetch_one(&self.inner.pool)
+            .await?;
+        Ok(std::path::PathBuf::from(text(&row, "file")?))
     }
 
     /// Checks that the database answers (for a readiness probe).
@@ -407,28 +432,7 @@ pub(crate) async fn insert_rows(
     columns: &[&str],
     rows: Vec<Vec<Arg>>,
 ) -> Result<()> {
-    // Well under SQLite's and PostgreSQL's limits on bound parameters.
-    let per_batch = (900 / columns.len()).max(1);
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let batch: Vec<Vec<Arg>> = rows.by_ref().take(per_batch).collect();
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-        let mut args = Vec::with_capacity(batch.len() * columns.len());
-        for (index, row) in batch.into_iter().enumerate() {
-            debug_assert_eq!(row.len(), columns.len());
-            if index > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for column in 0..row.len() {
-                if column > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("${}", args.len() + column + 1));
-            }
-            sql.push(')');
-            args.extend(row);
-        }
+    for (sql, args) in crate::sql::insert_statements(table, columns, rows) {
         query_with(sql, args).execute(&mut *conn).await?;
     }
     Ok(())

@@ -20,13 +20,14 @@ use std::sync::Arc;
 
 use otto_engine::DialogueState;
 use otto_model::Sid;
-use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use crate::db::{Backend, Store, Tx, int, query_with, resolve_assistant, sid, text};
+use crate::direct::ready;
 use crate::error::{ResourceKind, Result, StoreError};
 use crate::events::{NewEvent, enqueue};
 use crate::page::{ListQuery, Page, PageRequest, fetch_page};
+use crate::sql::{DIALOGUE_COLUMNS, SqlConn};
 
 /// A stored dialogue.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,71 +119,65 @@ pub struct Usage {
     pub queries: i64,
 }
 
-const DIALOGUE_COLUMNS: &str = "seq, sid, account_sid, assistant_sid, user_identifier, channel, state, active, version, turn_count, last_input_at, date_created, date_updated";
-
-fn dialogue_from_row(row: &AnyRow) -> Result<DialogueRecord> {
-    let sid = sid(row, "sid")?;
-    let state_text = text(row, "state")?;
-    let state: DialogueState = serde_json::from_str(&state_text)
-        .map_err(|error| StoreError::corrupt(format!("state of dialogue {sid}"), error))?;
-    Ok(DialogueRecord {
-        account_sid: crate::db::sid(row, "account_sid")?,
-        assistant_sid: crate::db::sid(row, "assistant_sid")?,
+pub(crate) fn dialogue_from_row(row: &AnyRow) -> Result<DialogueRecord> {
+    RawDialogue {
+        sid: text(row, "sid")?,
+        account_sid: text(row, "account_sid")?,
+        assistant_sid: text(row, "assistant_sid")?,
         user_identifier: text(row, "user_identifier")?,
         channel: text(row, "channel")?,
-        state,
-        active: int(row, "active")? != 0,
+        state: text(row, "state")?,
+        active: int(row, "active")?,
         version: int(row, "version")?,
         turn_count: int(row, "turn_count")?,
         last_input_at: int(row, "last_input_at")?,
         date_created: int(row, "date_created")?,
         date_updated: int(row, "date_updated")?,
-        sid,
-    })
+    }
+    .into_record()
 }
 
-async fn active_dialogue(
-    conn: &mut AnyConnection,
-    assistant: &Sid,
-    user: &str,
-) -> Result<Option<DialogueRecord>> {
-    let sql = format!(
-        "SELECT {DIALOGUE_COLUMNS} FROM dialogues WHERE assistant_sid = $1 AND user_identifier = $2 AND active = 1"
-    );
-    let row = query_with(sql, vec![assistant.into(), user.into()])
-        .fetch_optional(conn)
-        .await?;
-    row.map(|row| dialogue_from_row(&row)).transpose()
+/// A dialogue row as read, before its SIDs and state are parsed (shared by
+/// the sqlx and the direct SQLite readers).
+pub(crate) struct RawDialogue {
+    pub(crate) sid: String,
+    pub(crate) account_sid: String,
+    pub(crate) assistant_sid: String,
+    pub(crate) user_identifier: String,
+    pub(crate) channel: String,
+    pub(crate) state: String,
+    pub(crate) active: i64,
+    pub(crate) version: i64,
+    pub(crate) turn_count: i64,
+    pub(crate) last_input_at: i64,
+    pub(crate) date_created: i64,
+    pub(crate) date_updated: i64,
 }
 
-async fn dialogue_by_sid(conn: &mut AnyConnection, sid: &Sid) -> Result<Option<DialogueRecord>> {
-    let sql = format!("SELECT {DIALOGUE_COLUMNS} FROM dialogues WHERE sid = $1");
-    let row = query_with(sql, vec![sid.into()])
-        .fetch_optional(conn)
-        .await?;
-    row.map(|row| dialogue_from_row(&row)).transpose()
-}
-
-async fn processed(
-    conn: &mut AnyConnection,
-    message_sid: &str,
-) -> Result<Option<ProcessedMessage>> {
-    let row = sqlx::query(
-        "SELECT message_sid, assistant_sid, dialogue_sid, turn_seq, date_created FROM inbound_messages WHERE message_sid = $1",
-    )
-    .bind(message_sid)
-    .fetch_optional(conn)
-    .await?;
-    row.map(|row| {
-        Ok(ProcessedMessage {
-            message_sid: text(&row, "message_sid")?,
-            assistant_sid: sid(&row, "assistant_sid")?,
-            dialogue_sid: crate::db::opt_sid(&row, "dialogue_sid")?,
-            turn_seq: crate::db::opt_int(&row, "turn_seq")?,
-            date_created: int(&row, "date_created")?,
+impl RawDialogue {
+    pub(crate) fn into_record(self) -> Result<DialogueRecord> {
+        let parse = |value: &str, column: &str| {
+            Sid::parse(value)
+                .map_err(|error| StoreError::corrupt(format!("column {column}"), error))
+        };
+        let sid = parse(&self.sid, "sid")?;
+        let state: DialogueState = serde_json::from_str(&self.state)
+            .map_err(|error| StoreError::corrupt(format!("state of dialogue {sid}"), error))?;
+        Ok(DialogueRecord {
+            account_sid: parse(&self.account_sid, "account_sid")?,
+            assistant_sid: parse(&self.assistant_sid, "assistant_sid")?,
+            user_identifier: self.user_identifier,
+            channel: self.channel,
+            state,
+            active: self.active != 0,
+            version: self.version,
+            turn_count: self.turn_count,
+            last_input_at: self.last_input_at,
+            date_created: self.date_created,
+            date_updated: self.date_updated,
+            sid,
         })
-    })
-    .transpose()
+    }
 }
 
 /// The advisory-lock key of a user of an assistant: FNV-1a (64 bit), stable
@@ -286,11 +281,11 @@ impl UserLock {
         message_sid: &str,
     ) -> Result<Option<ProcessedMessage>> {
         match &mut self.held {
-            Held::Postgres(tx, _) => processed(tx, message_sid).await,
-            Held::Sqlite(_) => {
-                let mut conn = self.store.conn().await?;
-                processed(&mut conn, message_sid).await
-            }
+            Held::Postgres(tx, _) => tx.processed_message(message_sid).await,
+            Held::Sqlite(_) => self
+                .store
+                .direct()?
+                .read(|conn| ready(conn.processed_message(message_sid))),
         }
     }
 
@@ -303,20 +298,25 @@ impl UserLock {
             held,
             loaded,
         } = self;
+        let job = CommitJob {
+            assistant: assistant_sid,
+            user,
+            loaded,
+            commit,
+            now: store.now(),
+        };
         match held {
             Held::Postgres(mut tx, guard) => {
-                let done =
-                    commit_in(&store, &mut tx, &assistant_sid, &user, loaded, commit).await?;
+                let done = commit_in(&mut *tx, job).await?;
                 tx.commit().await?;
                 drop(guard);
                 Ok(done)
             }
             Held::Sqlite(guard) => {
-                let _writer = store.inner.sqlite_writer.lock().await;
-                let mut tx = store.write_tx().await?;
-                let done =
-                    commit_in(&store, &mut tx, &assistant_sid, &user, loaded, commit).await?;
-                tx.commit().await?;
+                // Group commit: the SQLite writer thread puts this turn in
+                // one transaction with the others waiting, and answers after
+                // that transaction committed.
+                let done = store.direct()?.commit(job).await?;
                 drop(guard);
                 Ok(done)
             }
@@ -324,20 +324,49 @@ impl UserLock {
     }
 }
 
-async fn commit_in(
-    store: &Store,
-    conn: &mut AnyConnection,
-    assistant: &Sid,
-    user: &str,
-    loaded: Option<DialogueRecord>,
-    commit: TurnCommit,
-) -> Result<CommittedTurn> {
-    let TurnCommit {
-        state,
-        turn,
-        events,
-        message_sid,
-    } = commit;
+/// A turn's commit, with what the lock loaded.
+#[derive(Debug)]
+pub(crate) struct CommitJob {
+    pub(crate) assistant: Sid,
+    pub(crate) user: String,
+    /// The active dialogue when the lock was taken.
+    pub(crate) loaded: Option<DialogueRecord>,
+    pub(crate) commit: TurnCommit,
+    /// Epoch seconds, by the store's clock.
+    pub(crate) now: i64,
+}
+
+const UPDATE_LOADED_DIALOGUE: &str = "UPDATE dialogues SET channel = $1, state = $2, active = $3, version = version + 1, \
+     turn_count = turn_count + $4, last_input_at = $5, date_updated = $6 \
+     WHERE sid = $7 AND version = $8 AND active = 1";
+const DEACTIVATE_USER_DIALOGUES: &str = "UPDATE dialogues SET active = 0, version = version + 1, date_updated = $1 \
+     WHERE assistant_sid = $2 AND user_identifier = $3 AND active = 1";
+const UPDATE_DIALOGUE: &str = "UPDATE dialogues SET channel = $1, state = $2, active = $3, version = version + 1, \
+     turn_count = turn_count + $4, last_input_at = $5, date_updated = $6 WHERE sid = $7";
+const INSERT_DIALOGUE: &str = "INSERT INTO dialogues (sid, account_sid, assistant_sid, user_identifier, channel, state, active, version, turn_count, last_input_at, date_created, date_updated) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $10)";
+const INSERT_TURN: &str = "INSERT INTO turns (dialogue_sid, seq, assistant_sid, input, output, task, message_sid, date_created) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const INSERT_MESSAGE: &str = "INSERT INTO inbound_messages (message_sid, assistant_sid, dialogue_sid, turn_seq, date_created) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_sid) DO NOTHING";
+
+/// Writes one turn inside the caller's transaction (which commits it); the
+/// same code on PostgreSQL (sqlx) and on SQLite (the direct writer).
+pub(crate) async fn commit_in<C: SqlConn>(conn: &mut C, job: CommitJob) -> Result<CommittedTurn> {
+    let CommitJob {
+        assistant,
+        user,
+        loaded,
+        commit:
+            TurnCommit {
+                state,
+                turn,
+                events,
+                message_sid,
+            },
+        now,
+    } = job;
+    let (assistant, user) = (&assistant, user.as_str());
     if state.user_identifier != user {
         return Err(StoreError::invalid(
             "turn commit",
@@ -347,7 +376,6 @@ async fn commit_in(
             ),
         ));
     }
-    let now = store.now();
     let state_text = serde_json::to_string(&state)
         .map_err(|error| StoreError::invalid("dialogue state", error.to_string()))?;
     let active = i64::from(!state.ended);
@@ -358,23 +386,23 @@ async fn commit_in(
         // UPDATE writes it and checks that nobody changed it meanwhile (the
         // version), and the record is known without reading it back.
         Some(current) if current.sid == state.sid => {
-            let done = sqlx::query(
-                "UPDATE dialogues SET channel = $1, state = $2, active = $3, version = version + 1, \
-                 turn_count = turn_count + $4, last_input_at = $5, date_updated = $6 \
-                 WHERE sid = $7 AND version = $8 AND active = 1",
-            )
-            .bind(state.channel.as_str())
-            .bind(state_text)
-            .bind(active)
-            .bind(counted)
-            .bind(last_input_at)
-            .bind(now)
-            .bind(state.sid.as_str())
-            .bind(current.version)
-            .execute(&mut *conn)
-            .await?;
-            if done.rows_affected() != 1 {
-                let found = active_dialogue(conn, assistant, user).await?;
+            let changed = conn
+                .execute(
+                    UPDATE_LOADED_DIALOGUE,
+                    vec![
+                        state.channel.as_str().into(),
+                        state_text.into(),
+                        active.into(),
+                        counted.into(),
+                        last_input_at.into(),
+                        now.into(),
+                        (&state.sid).into(),
+                        current.version.into(),
+                    ],
+                )
+                .await?;
+            if changed != 1 {
+                let found = conn.active_dialogue(assistant, user).await?;
                 return Err(StoreError::DialogueChanged {
                     assistant_sid: assistant.to_string(),
                     user_identifier: user.to_owned(),
@@ -411,19 +439,19 @@ async fn commit_in(
     let turn_seq = match turn {
         Some(turn) => {
             let seq = dialogue.turn_count;
-            sqlx::query(
-                "INSERT INTO turns (dialogue_sid, seq, assistant_sid, input, output, task, message_sid, date_created) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            conn.execute(
+                INSERT_TURN,
+                vec![
+                    (&dialogue.sid).into(),
+                    seq.into(),
+                    assistant.into(),
+                    turn.input.into(),
+                    turn.output.to_string().into(),
+                    turn.task.into(),
+                    message_sid.clone().into(),
+                    now.into(),
+                ],
             )
-            .bind(dialogue.sid.as_str())
-            .bind(seq)
-            .bind(assistant.as_str())
-            .bind(turn.input)
-            .bind(turn.output.to_string())
-            .bind(turn.task)
-            .bind(message_sid.clone())
-            .bind(now)
-            .execute(&mut *conn)
             .await?;
             Some(seq)
         }
@@ -431,18 +459,19 @@ async fn commit_in(
     };
     let events_enqueued = enqueue(conn, assistant, &events, now).await?;
     if let Some(message_sid) = message_sid {
-        let done = sqlx::query(
-            "INSERT INTO inbound_messages (message_sid, assistant_sid, dialogue_sid, turn_seq, date_created) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_sid) DO NOTHING",
-        )
-        .bind(message_sid.as_str())
-        .bind(assistant.as_str())
-        .bind(dialogue.sid.as_str())
-        .bind(turn_seq)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-        if done.rows_affected() == 0 {
+        let inserted = conn
+            .execute(
+                INSERT_MESSAGE,
+                vec![
+                    message_sid.as_str().into(),
+                    assistant.into(),
+                    (&dialogue.sid).into(),
+                    turn_seq.into(),
+                    now.into(),
+                ],
+            )
+            .await?;
+        if inserted == 0 {
             return Err(StoreError::DuplicateMessage { message_sid });
         }
     }
@@ -455,8 +484,8 @@ async fn commit_in(
 
 /// A commit that starts a new dialogue (or writes one the lock did not load):
 /// the slow path, checking what is active and reading the result back.
-async fn write_other_dialogue(
-    conn: &mut AnyConnection,
+async fn write_other_dialogue<C: SqlConn>(
+    conn: &mut C,
     assistant: &Sid,
     user: &str,
     expected: Option<(Sid, i64)>,
@@ -464,7 +493,7 @@ async fn write_other_dialogue(
     state_text: String,
     (active, counted, last_input_at, now): (i64, i64, i64, i64),
 ) -> Result<DialogueRecord> {
-    let current = active_dialogue(conn, assistant, user).await?;
+    let current = conn.active_dialogue(assistant, user).await?;
     let found = current.as_ref().map(|d| (&d.sid, d.version));
     if found != expected.as_ref().map(|(sid, version)| (sid, *version)) {
         return Err(StoreError::DialogueChanged {
@@ -474,7 +503,7 @@ async fn write_other_dialogue(
             found: describe(found),
         });
     }
-    let existing = dialogue_by_sid(conn, &state.sid).await?;
+    let existing = conn.dialogue_by_sid(&state.sid).await?;
     match &existing {
         Some(existing) => {
             if existing.assistant_sid != *assistant || existing.user_identifier != user {
@@ -486,61 +515,49 @@ async fn write_other_dialogue(
                     ),
                 ));
             }
+            conn.execute(
+                UPDATE_DIALOGUE,
+                vec![
+                    state.channel.as_str().into(),
+                    state_text.into(),
+                    active.into(),
+                    counted.into(),
+                    last_input_at.into(),
+                    now.into(),
+                    (&state.sid).into(),
+                ],
+            )
+            .await?;
         }
         None => {
             // A new dialogue replaces the user's active one.
-            sqlx::query(
-                "UPDATE dialogues SET active = 0, version = version + 1, date_updated = $1 \
-                 WHERE assistant_sid = $2 AND user_identifier = $3 AND active = 1",
+            conn.execute(
+                DEACTIVATE_USER_DIALOGUES,
+                vec![now.into(), assistant.into(), user.into()],
             )
-            .bind(now)
-            .bind(assistant.as_str())
-            .bind(user)
-            .execute(&mut *conn)
+            .await?;
+            let account = conn.assistant_account(assistant).await?.ok_or_else(|| {
+                StoreError::not_found(ResourceKind::Assistant, assistant.as_str(), None)
+            })?;
+            conn.execute(
+                INSERT_DIALOGUE,
+                vec![
+                    (&state.sid).into(),
+                    account.into(),
+                    assistant.into(),
+                    user.into(),
+                    state.channel.as_str().into(),
+                    state_text.into(),
+                    active.into(),
+                    counted.into(),
+                    last_input_at.into(),
+                    now.into(),
+                ],
+            )
             .await?;
         }
     }
-    if existing.is_some() {
-        sqlx::query(
-            "UPDATE dialogues SET channel = $1, state = $2, active = $3, version = version + 1, \
-             turn_count = turn_count + $4, last_input_at = $5, date_updated = $6 WHERE sid = $7",
-        )
-        .bind(state.channel.as_str())
-        .bind(state_text)
-        .bind(active)
-        .bind(counted)
-        .bind(last_input_at)
-        .bind(now)
-        .bind(state.sid.as_str())
-        .execute(&mut *conn)
-        .await?;
-    } else {
-        let account = sqlx::query("SELECT account_sid FROM assistants WHERE sid = $1")
-            .bind(assistant.as_str())
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or_else(|| {
-                StoreError::not_found(ResourceKind::Assistant, assistant.as_str(), None)
-            })?;
-        let account = text(&account, "account_sid")?;
-        sqlx::query(
-            "INSERT INTO dialogues (sid, account_sid, assistant_sid, user_identifier, channel, state, active, version, turn_count, last_input_at, date_created, date_updated) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $10)",
-        )
-        .bind(state.sid.as_str())
-        .bind(account.as_str())
-        .bind(assistant.as_str())
-        .bind(user)
-        .bind(state.channel.as_str())
-        .bind(state_text)
-        .bind(active)
-        .bind(counted)
-        .bind(last_input_at)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    }
-    dialogue_by_sid(conn, &state.sid)
+    conn.dialogue_by_sid(&state.sid)
         .await?
         .ok_or_else(|| StoreError::corrupt("dialogue", "it vanished while being written"))
 }
@@ -574,12 +591,13 @@ impl Store {
                     .bind(lock_key(assistant, user))
                     .fetch_all(&mut *tx)
                     .await?;
-                let loaded = active_dialogue(&mut tx, assistant, user).await?;
+                let loaded = tx.active_dialogue(assistant, user).await?;
                 (Held::Postgres(tx, guard), loaded)
             }
             Backend::Sqlite => {
-                let mut conn = self.conn().await?;
-                let loaded = active_dialogue(&mut conn, assistant, user).await?;
+                let loaded = self
+                    .direct()?
+                    .read(|conn| ready(conn.active_dialogue(assistant, user)))?;
                 (Held::Sqlite(guard), loaded)
             }
         };
@@ -599,7 +617,7 @@ impl Store {
         user: &str,
     ) -> Result<Option<DialogueRecord>> {
         let mut conn = self.conn().await?;
-        active_dialogue(&mut conn, assistant, user).await
+        conn.active_dialogue(assistant, user).await
     }
 
     /// Lock, commit, unlock: for a caller that did not load the dialogue under
@@ -632,7 +650,7 @@ impl Store {
         let Ok(sid) = Sid::parse_kind(dialogue, otto_model::SidPrefix::Dialogue) else {
             return Err(not_found());
         };
-        match dialogue_by_sid(&mut conn, &sid).await? {
+        match conn.dialogue_by_sid(&sid).await? {
             Some(record) if record.active && record.assistant_sid == assistant => Ok(record),
             _ => Err(not_found()),
         }
@@ -641,7 +659,7 @@ impl Store {
     /// A dialogue by SID, active or not (for tools and tests).
     pub async fn dialogue(&self, sid: &Sid) -> Result<DialogueRecord> {
         let mut conn = self.conn().await?;
-        dialogue_by_sid(&mut conn, sid)
+        conn.dialogue_by_sid(sid)
             .await?
             .ok_or_else(|| StoreError::not_found(ResourceKind::Dialogue, sid.as_str(), None))
     }
@@ -686,7 +704,7 @@ impl Store {
     /// Whether an inbound message SID was processed (outside a turn).
     pub async fn message_processed(&self, message_sid: &str) -> Result<Option<ProcessedMessage>> {
         let mut conn = self.conn().await?;
-        processed(&mut conn, message_sid).await
+        conn.processed_message(message_sid).await
     }
 
     /// Records an inbound message SID that is handled outside a turn; `false`

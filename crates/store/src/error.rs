@@ -148,6 +148,10 @@ pub enum StoreError {
     /// Any other database error.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+
+    /// Any other error of the direct SQLite connections of the turn path.
+    #[error("database error: {message}")]
+    Sqlite { message: String },
 }
 
 fn scope_suffix(scope: &Option<String>) -> String {
@@ -171,7 +175,7 @@ impl StoreError {
             | StoreError::LeaseLost { .. } => 409,
             StoreError::Invalid { .. } | StoreError::InvalidPageToken { .. } => 400,
             StoreError::Unavailable { .. } => 503,
-            StoreError::Corrupt { .. } | StoreError::Database(_) => 500,
+            StoreError::Corrupt { .. } | StoreError::Database(_) | StoreError::Sqlite { .. } => 500,
         }
     }
 

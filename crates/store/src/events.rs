@@ -10,15 +10,14 @@
 use std::fmt;
 
 use otto_model::Sid;
-use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use crate::db::{
-    Arg, Backend, Store, insert_rows, int, json, opt_int, opt_text, query_with, sid, text,
-    to_json_text,
+    Arg, Backend, Store, int, json, opt_int, opt_text, query_with, sid, text, to_json_text,
 };
 use crate::error::{ResourceKind, Result, StoreError};
 use crate::page::{ListQuery, Page, PageRequest, fetch_page};
+use crate::sql::{SqlConn, insert_statements};
 use crate::webhooks::subscribes;
 
 /// An event to deliver to the webhooks subscribed to its name.
@@ -172,8 +171,8 @@ fn event_from_row(row: &AnyRow) -> Result<QueuedEvent> {
 }
 
 /// Fans events out to the assistant's subscribed webhooks; returns the rows added.
-pub(crate) async fn enqueue(
-    conn: &mut AnyConnection,
+pub(crate) async fn enqueue<C: SqlConn>(
+    conn: &mut C,
     assistant: &Sid,
     events: &[NewEvent],
     now: i64,
@@ -181,14 +180,7 @@ pub(crate) async fn enqueue(
     if events.is_empty() {
         return Ok(0);
     }
-    let webhooks =
-        sqlx::query("SELECT sid, events FROM webhooks WHERE assistant_sid = $1 ORDER BY seq")
-            .bind(assistant.as_str())
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|row| Ok((text(row, "sid")?, text(row, "events")?)))
-            .collect::<Result<Vec<_>>>()?;
+    let webhooks = conn.webhook_subscriptions(assistant).await?;
     let mut rows = Vec::new();
     for event in events {
         let payload = to_json_text(&event.payload);
@@ -212,8 +204,7 @@ pub(crate) async fn enqueue(
         }
     }
     let count = rows.len();
-    insert_rows(
-        conn,
+    let statements = insert_statements(
         "event_queue",
         &[
             "assistant_sid",
@@ -230,8 +221,10 @@ pub(crate) async fn enqueue(
             "date_updated",
         ],
         rows,
-    )
-    .await?;
+    );
+    for (sql, args) in statements {
+        conn.execute(&sql, args).await?;
+    }
     Ok(count)
 }
 
@@ -240,7 +233,7 @@ impl Store {
     /// Returns how many deliveries were queued.
     pub async fn enqueue_events(&self, assistant: &Sid, events: &[NewEvent]) -> Result<usize> {
         let mut tx = self.write_tx().await?;
-        let count = enqueue(&mut tx, assistant, events, self.now()).await?;
+        let count = enqueue(&mut *tx, assistant, events, self.now()).await?;
         tx.commit().await?;
         Ok(count)
     }

@@ -11,12 +11,14 @@ use sqlx::AnyConnection;
 
 use crate::assistants::{NewAssistant, insert_assistant};
 use crate::db::{
-    Arg, FIELD_TYPES, Store, TASKS, check_friendly_name, check_unique_name, insert_rows, int, json,
-    name_taken, new_sid, opt_sid, opt_text, query_with, resolve_assistant, sid, text, to_json_text,
+    Arg, Backend, FIELD_TYPES, Store, TASKS, check_friendly_name, check_unique_name, insert_rows,
+    int, json, name_taken, new_sid, opt_sid, opt_text, resolve_assistant, sid, text, to_json_text,
     touch_training,
 };
+use crate::direct::ready;
 use crate::error::{ResourceKind, Result, StoreError};
 use crate::field_types::{TYPE_INSERT, VALUE_INSERT, value_key};
+use crate::sql::SqlConn;
 use crate::tasks::{FIELD_INSERT, NewTask, SAMPLE_INSERT, TASK_INSERT, parse_actions, task_row};
 
 /// The SIDs behind a loaded [`Assistant`]: `tasks[i]` is the SID of
@@ -332,20 +334,19 @@ impl Store {
     /// process) with the kept one, and the whole definition is read again
     /// only when it changed. A turn calls this instead of `load_assistant`.
     pub async fn current_assistant(&self, account: &Sid, key: &str) -> Result<Arc<Definition>> {
-        let column = if Sid::parse_kind(key, SidPrefix::Assistant).is_ok() {
-            "sid"
-        } else {
-            "unique_name"
+        let by_sid = Sid::parse_kind(key, SidPrefix::Assistant).is_ok();
+        // Every turn asks: on SQLite on the caller's thread (see `direct`).
+        let found = match self.backend() {
+            Backend::Sqlite => self
+                .direct()?
+                .read(|conn| ready(conn.assistant_version(account, by_sid, key)))?,
+            Backend::Postgres => {
+                let mut conn = self.conn().await?;
+                conn.assistant_version(account, by_sid, key).await?
+            }
         };
-        let sql = format!(
-            "SELECT sid, definition_version FROM assistants WHERE account_sid = $1 AND {column} = $2 AND deleted = 0"
-        );
-        let row = query_with(sql, vec![account.into(), key.into()])
-            .fetch_optional(&self.inner.pool)
-            .await?
-            .ok_or_else(|| StoreError::not_found(ResourceKind::Assistant, key, None))?;
-        let assistant_sid = sid(&row, "sid")?;
-        let version = int(&row, "definition_version")?;
+        let (assistant_sid, version) =
+            found.ok_or_else(|| StoreError::not_found(ResourceKind::Assistant, key, None))?;
         if let Some(kept) = self.kept_definition(&assistant_sid)
             && kept.version == version
         {

@@ -21,6 +21,7 @@ mod assistants;
 mod clock;
 mod db;
 mod dialogues;
+mod direct;
 mod error;
 mod events;
 mod field_types;
@@ -30,6 +31,7 @@ mod model_builds;
 mod page;
 mod queries;
 mod settings;
+mod sql;
 mod tasks;
 mod webhooks;
 

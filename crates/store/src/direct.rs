@@ -1,0 +1,437 @@
+//! The turn path on SQLite, talking to SQLite directly (rusqlite) instead of
+//! through sqlx.
+//!
+//! sqlx's SQLite driver runs every connection on a thread of its own and
+//! hands each statement to it over a channel; those thread hand-offs were
+//! most of what a turn cost (docs/performance.md). Here:
+//! - **reads** (the user's active dialogue, a processed message, the
+//!   assistant's definition version) run on the caller's thread, on a pooled
+//!   read-only connection: in WAL mode readers never wait for the writer, and
+//!   an indexed point query takes microseconds;
+//! - **commits** go to one writer thread that puts every turn waiting at that
+//!   moment into one transaction (group commit), each turn in a savepoint so
+//!   that one refused turn (its dialogue changed, a repeated message) does not
+//!   take the others with it, and answers each only after `COMMIT` returned.
+//!
+//! Everything else on SQLite (the REST API, builds, events) stays on sqlx;
+//! both meet at SQLite's own locks, waiting up to the busy timeout.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::pin;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use otto_model::Sid;
+use rusqlite::types::{ToSqlOutput, Value};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, ToSql, params_from_iter};
+use tokio::sync::oneshot;
+
+use crate::db::Arg;
+use crate::dialogues::commit_in;
+use crate::dialogues::{CommitJob, CommittedTurn, DialogueRecord, ProcessedMessage, RawDialogue};
+use crate::error::{Result, StoreError};
+use crate::sql::{
+    ASSISTANT_ACCOUNT, DIALOGUE_COLUMNS, PROCESSED_MESSAGE, SqlConn, WEBHOOK_SUBSCRIPTIONS,
+    assistant_version_sql,
+};
+
+/// Most turns put in one transaction: bounds how long the first of them
+/// waits for the others' statements.
+const MAX_BATCH: usize = 64;
+
+/// Read connections kept for reuse; more are opened under bursts and closed
+/// afterwards.
+const KEPT_READERS: usize = 8;
+
+/// How the direct connections are set up (as sqlx's are, see `db.rs`).
+#[derive(Debug, Clone)]
+pub(crate) struct DirectSettings {
+    pub(crate) path: PathBuf,
+    pub(crate) busy_timeout: Duration,
+    pub(crate) synchronous_full: bool,
+}
+
+/// Direct SQLite access for the turn path: a pool of read connections and
+/// the group-commit writer thread.
+pub(crate) struct Direct {
+    settings: DirectSettings,
+    readers: Mutex<Vec<Connection>>,
+    /// `None` once closed; the writer thread ends when this sender is gone.
+    writer: Mutex<Option<mpsc::Sender<Job>>>,
+    closed: AtomicBool,
+}
+
+impl std::fmt::Debug for Direct {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Direct")
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+/// A commit waiting for the writer thread.
+struct Job {
+    commit: CommitJob,
+    reply: oneshot::Sender<Result<CommittedTurn>>,
+}
+
+impl Direct {
+    /// Opens the writer connection and starts its thread. The database must
+    /// exist and be migrated.
+    pub(crate) fn open(settings: DirectSettings) -> Result<Direct> {
+        let writer = open_writer(&settings)?;
+        let (sender, jobs) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("otto-sqlite-writer".to_owned())
+            .spawn(move || run_writer(writer, jobs))
+            .map_err(|error| StoreError::Sqlite {
+                message: format!("cannot start the SQLite writer thread: {error}"),
+            })?;
+        Ok(Direct {
+            settings,
+            readers: Mutex::new(Vec::new()),
+            writer: Mutex::new(Some(sender)),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Runs `read` on a read connection, on the caller's thread.
+    pub(crate) fn read<T>(&self, read: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(closed());
+        }
+        let kept = self
+            .readers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        let mut conn = match kept {
+            Some(conn) => conn,
+            None => open_reader(&self.settings)?,
+        };
+        let result = read(&mut conn);
+        let mut readers = self
+            .readers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if readers.len() < KEPT_READERS && !self.closed.load(Ordering::Acquire) {
+            readers.push(conn);
+        }
+        result
+    }
+
+    /// Commits one turn with whatever else is waiting; returns once it is
+    /// durable (or refused).
+    pub(crate) async fn commit(&self, commit: CommitJob) -> Result<CommittedTurn> {
+        let sender = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+            .ok_or_else(closed)?;
+        let (reply, answer) = oneshot::channel();
+        sender
+            .send(Job { commit, reply })
+            .map_err(|_| writer_stopped())?;
+        answer.await.map_err(|_| writer_stopped())?
+    }
+
+    /// Refuses further reads and commits; the writer thread finishes the
+    /// commits already queued and ends.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        self.readers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
+    }
+}
+
+fn closed() -> StoreError {
+    StoreError::Unavailable {
+        message: "the store was closed".to_owned(),
+        source: None,
+    }
+}
+
+fn writer_stopped() -> StoreError {
+    StoreError::Unavailable {
+        message: "the SQLite writer thread stopped".to_owned(),
+        source: None,
+    }
+}
+
+fn open_reader(settings: &DirectSettings) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(&settings.path, flags)?;
+    conn.busy_timeout(settings.busy_timeout)?;
+    // Mapped pages are read back without a copy after another connection's
+    // commit (address space only; 256 MB at most).
+    conn.pragma_update(None, "mmap_size", 268_435_456)?;
+    Ok(conn)
+}
+
+fn open_writer(settings: &DirectSettings) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(&settings.path, flags)?;
+    conn.busy_timeout(settings.busy_timeout)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // As on sqlx's connections: NORMAL fsyncs at checkpoints (a commit is in
+    // the WAL, with the OS, before it returns: a process crash loses
+    // nothing), FULL at every commit.
+    let synchronous = if settings.synchronous_full {
+        "FULL"
+    } else {
+        "NORMAL"
+    };
+    conn.pragma_update(None, "synchronous", synchronous)?;
+    conn.pragma_update(None, "mmap_size", 268_435_456)?;
+    // Checkpoints run in the background task of `db.rs`.
+    conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// The writer thread: takes the first waiting commit, then every other one
+/// already queued, and commits them together.
+fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&mut conn, batch);
+    }
+}
+
+/// One transaction for the batch, one savepoint per turn. Answers go out
+/// after `COMMIT`; if the transaction fails, every turn of it fails.
+fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
+    if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
+        for job in batch {
+            let _ = job.reply.send(Err(from_sqlite_ref(&error)));
+        }
+        return;
+    }
+    let mut done = Vec::with_capacity(batch.len());
+    let mut broken = None;
+    for job in batch {
+        let result = match &broken {
+            None => commit_in_savepoint(conn, job.commit).unwrap_or_else(|error| {
+                let failed = Err(from_sqlite_ref(&error));
+                broken = Some(error);
+                failed
+            }),
+            Some(error) => Err(from_sqlite_ref(error)),
+        };
+        done.push((job.reply, result));
+    }
+    let committed = match broken {
+        Some(error) => Err(error),
+        None => conn.execute_batch("COMMIT"),
+    };
+    if let Err(error) = committed {
+        let _ = conn.execute_batch("ROLLBACK");
+        for (reply, result) in done {
+            let _ = reply.send(result.and_then(|_| Err(from_sqlite_ref(&error))));
+        }
+        return;
+    }
+    for (reply, result) in done {
+        // The turn's request may have gone (client disconnected): the turn
+        // is committed all the same.
+        let _ = reply.send(result);
+    }
+}
+
+/// One turn inside the batch's transaction, in a savepoint so that a refused
+/// turn leaves nothing behind. The outer error means the savepoint itself
+/// failed and the transaction can no longer be trusted.
+fn commit_in_savepoint(
+    conn: &mut Connection,
+    job: CommitJob,
+) -> rusqlite::Result<Result<CommittedTurn>> {
+    conn.execute_batch("SAVEPOINT turn")?;
+    let result = ready(commit_in(conn, job));
+    if result.is_err() {
+        conn.execute_batch("ROLLBACK TO turn")?;
+    }
+    conn.execute_batch("RELEASE turn")?;
+    Ok(result)
+}
+
+/// Runs a future that never waits (a [`SqlConn`] call on a direct
+/// connection) to its end on the current thread.
+pub(crate) fn ready<T>(future: impl Future<Output = Result<T>>) -> Result<T> {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        // Only sqlx futures wait, and they never come here.
+        Poll::Pending => Err(StoreError::Sqlite {
+            message: "a direct SQLite call tried to wait (a bug in otto-store)".to_owned(),
+        }),
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> StoreError {
+        from_sqlite_ref(&error)
+    }
+}
+
+/// BUSY, LOCKED, CANTOPEN and IOERR mean "not now" (503, retry); anything
+/// else is a database error (500).
+fn from_sqlite_ref(error: &rusqlite::Error) -> StoreError {
+    let unavailable = matches!(
+        error.sqlite_error_code(),
+        Some(
+            rusqlite::ErrorCode::DatabaseBusy
+                | rusqlite::ErrorCode::DatabaseLocked
+                | rusqlite::ErrorCode::CannotOpen
+                | rusqlite::ErrorCode::SystemIoFailure
+        )
+    );
+    if unavailable {
+        StoreError::Unavailable {
+            message: format!("SQLite: {error}"),
+            source: None,
+        }
+    } else {
+        StoreError::Sqlite {
+            message: error.to_string(),
+        }
+    }
+}
+
+impl ToSql for Arg {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Arg::Text(text) => ToSqlOutput::from(text.as_str()),
+            Arg::Int(number) => ToSqlOutput::from(*number),
+            Arg::OptText(Some(text)) => ToSqlOutput::from(text.as_str()),
+            Arg::OptInt(Some(number)) => ToSqlOutput::from(*number),
+            Arg::Blob(Some(bytes)) => ToSqlOutput::from(bytes.as_slice()),
+            Arg::OptText(None) | Arg::OptInt(None) | Arg::Blob(None) => {
+                ToSqlOutput::Owned(Value::Null)
+            }
+        })
+    }
+}
+
+fn parse_sid(value: String, column: &str) -> Result<Sid> {
+    Sid::parse(&value).map_err(|error| StoreError::corrupt(format!("column {column}"), error))
+}
+
+impl SqlConn for Connection {
+    async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
+        let mut statement = self.prepare_cached(sql)?;
+        let changed = statement.execute(params_from_iter(args.iter()))?;
+        Ok(changed as u64)
+    }
+
+    async fn dialogue_where(
+        &mut self,
+        filter: &str,
+        args: Vec<Arg>,
+    ) -> Result<Option<DialogueRecord>> {
+        let sql = format!("SELECT {DIALOGUE_COLUMNS} FROM dialogues WHERE {filter}");
+        let mut statement = self.prepare_cached(&sql)?;
+        let raw = statement
+            .query_row(params_from_iter(args.iter()), |row| {
+                Ok(RawDialogue {
+                    sid: row.get(1)?,
+                    account_sid: row.get(2)?,
+                    assistant_sid: row.get(3)?,
+                    user_identifier: row.get(4)?,
+                    channel: row.get(5)?,
+                    state: row.get(6)?,
+                    active: row.get(7)?,
+                    version: row.get(8)?,
+                    turn_count: row.get(9)?,
+                    last_input_at: row.get(10)?,
+                    date_created: row.get(11)?,
+                    date_updated: row.get(12)?,
+                })
+            })
+            .optional()?;
+        raw.map(RawDialogue::into_record).transpose()
+    }
+
+    async fn webhook_subscriptions(&mut self, assistant: &Sid) -> Result<Vec<(String, String)>> {
+        let mut statement = self.prepare_cached(WEBHOOK_SUBSCRIPTIONS)?;
+        let rows = statement.query_map([assistant.as_str()], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    async fn assistant_account(&mut self, assistant: &Sid) -> Result<Option<String>> {
+        let mut statement = self.prepare_cached(ASSISTANT_ACCOUNT)?;
+        Ok(statement
+            .query_row([assistant.as_str()], |row| row.get(0))
+            .optional()?)
+    }
+
+    async fn processed_message(&mut self, message_sid: &str) -> Result<Option<ProcessedMessage>> {
+        let mut statement = self.prepare_cached(PROCESSED_MESSAGE)?;
+        let raw = statement
+            .query_row([message_sid], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                    row.get::<_, Option<i64>>(3)?,
+                    row.get::<_, i64>(4)?,
+                ))
+            })
+            .optional()?;
+        raw.map(
+            |(message_sid, assistant, dialogue, turn_seq, date_created)| {
+                Ok(ProcessedMessage {
+                    message_sid,
+                    assistant_sid: parse_sid(assistant, "assistant_sid")?,
+                    dialogue_sid: dialogue
+                        .map(|dialogue| parse_sid(dialogue, "dialogue_sid"))
+                        .transpose()?,
+                    turn_seq,
+                    date_created,
+                })
+            },
+        )
+        .transpose()
+    }
+
+    async fn assistant_version(
+        &mut self,
+        account: &Sid,
+        by_sid: bool,
+        key: &str,
+    ) -> Result<Option<(Sid, i64)>> {
+        let mut statement = self.prepare_cached(assistant_version_sql(by_sid))?;
+        let raw = statement
+            .query_row([account.as_str(), key], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })
+            .optional()?;
+        raw.map(|(sid, version)| Ok((parse_sid(sid, "sid")?, version)))
+            .transpose()
+    }
+}
