@@ -24,6 +24,7 @@ both_backends!(
     two_processes_never_lose_an_update,
     message_sids_are_processed_once,
     engine_turns_persist,
+    a_refused_commit_among_many_leaves_the_others_committed,
 );
 
 const USER: &str = "+15555550100";
@@ -475,6 +476,97 @@ async fn two_processes_never_lose_an_update(db: TestDb) {
     assert_eq!(dialogue.turn_count, 3);
     assert_eq!(dialogue.version, 3);
     two.close().await;
+}
+
+/// Many users' turns committed at once (on SQLite they share the writer's
+/// transactions): the ones refused (a repeated message SID) change nothing,
+/// every other one is stored.
+async fn a_refused_commit_among_many_leaves_the_others_committed(db: TestDb) {
+    let store = db.store.clone();
+    let assistant = bot(&store).await;
+    let users: Vec<String> = (0..40).map(|i| format!("+1555000{i:04}")).collect();
+    let first_turns = users.iter().enumerate().map(|(i, user)| {
+        let (store, assistant, user) = (store.clone(), assistant.clone(), user.clone());
+        tokio::spawn(async move {
+            let sid = Sid::from_number(SidPrefix::Dialogue, 100 + i as u128);
+            let lock = store.lock_user(&assistant, &user).await?;
+            let message = format!("SM{i:032}");
+            lock.commit(commit(
+                state(&sid, &user, json!({"count": 1}), T0),
+                "one",
+                Some(&message),
+            ))
+            .await
+        })
+    });
+    for done in futures_join(first_turns).await {
+        assert_eq!(done.turn_seq, Some(1));
+    }
+    // Second turns, all at once: the even users repeat their first message SID.
+    let second_turns = users.iter().enumerate().map(|(i, user)| {
+        let (store, assistant, user) = (store.clone(), assistant.clone(), user.clone());
+        tokio::spawn(async move {
+            let lock = store.lock_user(&assistant, &user).await?;
+            let mut next = lock.state().expect("the first turn's dialogue");
+            next.memory.insert("count".into(), json!(2));
+            let message = if i % 2 == 0 {
+                format!("SM{i:032}")
+            } else {
+                format!("SM{:032}", 1000 + i)
+            };
+            lock.commit(commit(next, "two", Some(&message))).await
+        })
+    });
+    let results: Vec<Result<CommittedTurn>> = join_all_results(second_turns).await;
+    for (i, (user, result)) in users.iter().zip(results).enumerate() {
+        let stored = store
+            .load_active_dialogue(&assistant, user)
+            .await
+            .unwrap()
+            .unwrap();
+        if i % 2 == 0 {
+            assert!(
+                matches!(result, Err(StoreError::DuplicateMessage { .. })),
+                "user {i}: {result:?}"
+            );
+            assert_eq!(
+                stored.turn_count, 1,
+                "user {i}: the refused turn left nothing"
+            );
+            assert_eq!(stored.state.memory["count"], json!(1));
+            assert_eq!(stored.version, 1);
+        } else {
+            assert_eq!(result.unwrap().turn_seq, Some(2), "user {i}");
+            assert_eq!(stored.turn_count, 2);
+            assert_eq!(stored.state.memory["count"], json!(2));
+        }
+        let turns = store
+            .list_turns(&stored.sid, &PageRequest::first(10))
+            .await
+            .unwrap();
+        assert_eq!(turns.items.len() as i64, stored.turn_count, "user {i}");
+    }
+}
+
+async fn futures_join(
+    tasks: impl Iterator<Item = tokio::task::JoinHandle<Result<CommittedTurn>>>,
+) -> Vec<CommittedTurn> {
+    join_all_results(tasks)
+        .await
+        .into_iter()
+        .map(|result| result.expect("commit"))
+        .collect()
+}
+
+async fn join_all_results(
+    tasks: impl Iterator<Item = tokio::task::JoinHandle<Result<CommittedTurn>>>,
+) -> Vec<Result<CommittedTurn>> {
+    let tasks: Vec<_> = tasks.collect();
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        results.push(task.await.expect("the task ran"));
+    }
+    results
 }
 
 async fn message_sids_are_processed_once(db: TestDb) {
