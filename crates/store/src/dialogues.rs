@@ -298,11 +298,18 @@ impl UserLock {
             held,
             loaded,
         } = self;
+        // Serialised here, on the caller's thread: on SQLite one writer
+        // thread commits for every turn and should do nothing else.
+        let state_text = serde_json::to_string(&commit.state)
+            .map_err(|error| StoreError::invalid("dialogue state", error.to_string()))?;
+        let output_text = commit.turn.as_ref().map(|turn| turn.output.to_string());
         let job = CommitJob {
             assistant: assistant_sid,
             user,
             loaded,
             commit,
+            state_text,
+            output_text,
             now: store.now(),
         };
         match held {
@@ -332,6 +339,9 @@ pub(crate) struct CommitJob {
     /// The active dialogue when the lock was taken.
     pub(crate) loaded: Option<DialogueRecord>,
     pub(crate) commit: TurnCommit,
+    /// `commit.state` and its turn's output, as stored (JSON).
+    pub(crate) state_text: String,
+    pub(crate) output_text: Option<String>,
     /// Epoch seconds, by the store's clock.
     pub(crate) now: i64,
 }
@@ -364,6 +374,8 @@ pub(crate) async fn commit_in<C: SqlConn>(conn: &mut C, job: CommitJob) -> Resul
                 events,
                 message_sid,
             },
+        state_text,
+        output_text,
         now,
     } = job;
     let (assistant, user) = (&assistant, user.as_str());
@@ -376,8 +388,6 @@ pub(crate) async fn commit_in<C: SqlConn>(conn: &mut C, job: CommitJob) -> Resul
             ),
         ));
     }
-    let state_text = serde_json::to_string(&state)
-        .map_err(|error| StoreError::invalid("dialogue state", error.to_string()))?;
     let active = i64::from(!state.ended);
     let last_input_at = state.last_input_at.timestamp();
     let counted = i64::from(turn.is_some());
@@ -446,7 +456,9 @@ pub(crate) async fn commit_in<C: SqlConn>(conn: &mut C, job: CommitJob) -> Resul
                     seq.into(),
                     assistant.into(),
                     turn.input.into(),
-                    turn.output.to_string().into(),
+                    output_text
+                        .unwrap_or_else(|| turn.output.to_string())
+                        .into(),
                     turn.task.into(),
                     message_sid.clone().into(),
                     now.into(),
@@ -595,9 +607,7 @@ impl Store {
                 (Held::Postgres(tx, guard), loaded)
             }
             Backend::Sqlite => {
-                let loaded = self
-                    .direct()?
-                    .read(|conn| ready(conn.active_dialogue(assistant, user)))?;
+                let loaded = self.direct()?.active_dialogue(assistant, user)?;
                 (Held::Sqlite(guard), loaded)
             }
         };

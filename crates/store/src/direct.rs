@@ -16,12 +16,13 @@
 //! Everything else on SQLite (the REST API, builds, events) stays on sqlx;
 //! both meet at SQLite's own locks, waiting up to the busy timeout.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::pin;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -47,6 +48,12 @@ const MAX_BATCH: usize = 64;
 /// afterwards.
 const KEPT_READERS: usize = 8;
 
+/// Dialogues kept in memory per generation of [`DialogueCache`].
+const CACHED_DIALOGUES: usize = 4096;
+
+/// The dialogue columns a cached record is checked against.
+const DIALOGUE_HEAD: &str = "SELECT sid, version FROM dialogues WHERE assistant_sid = $1 AND user_identifier = $2 AND active = 1";
+
 /// How the direct connections are set up (as sqlx's are, see `db.rs`).
 #[derive(Debug, Clone)]
 pub(crate) struct DirectSettings {
@@ -63,6 +70,48 @@ pub(crate) struct Direct {
     /// `None` once closed; the writer thread ends when this sender is gone.
     writer: Mutex<Option<mpsc::Sender<Job>>>,
     closed: AtomicBool,
+    dialogues: Mutex<DialogueCache>,
+}
+
+/// Active dialogues as this process last committed or read them. Reading a
+/// dialogue's state back means parsing its JSON (memory, a pending collect
+/// with its questions…), which was the largest cost of a turn's reads; a
+/// cached record is used only when the stored dialogue still has its SID and
+/// version (one small indexed read), so another process's writes are seen.
+///
+/// Two generations approximate least-recently-used eviction: when the young
+/// one is full it becomes the old one, and what is used again is promoted.
+#[derive(Default)]
+struct DialogueCache {
+    young: HashMap<String, Arc<DialogueRecord>>,
+    old: HashMap<String, Arc<DialogueRecord>>,
+}
+
+impl DialogueCache {
+    fn key(assistant: &Sid, user: &str) -> String {
+        format!("{assistant}\u{0}{user}")
+    }
+
+    fn get(&mut self, key: &str) -> Option<Arc<DialogueRecord>> {
+        if let Some(found) = self.young.get(key) {
+            return Some(found.clone());
+        }
+        let found = self.old.remove(key)?;
+        self.insert(key.to_owned(), found.clone());
+        Some(found)
+    }
+
+    fn insert(&mut self, key: String, record: Arc<DialogueRecord>) {
+        if self.young.len() >= CACHED_DIALOGUES && !self.young.contains_key(&key) {
+            self.old = std::mem::take(&mut self.young);
+        }
+        self.young.insert(key, record);
+    }
+
+    fn remove(&mut self, key: &str) {
+        self.young.remove(key);
+        self.old.remove(key);
+    }
 }
 
 impl std::fmt::Debug for Direct {
@@ -96,7 +145,51 @@ impl Direct {
             readers: Mutex::new(Vec::new()),
             writer: Mutex::new(Some(sender)),
             closed: AtomicBool::new(false),
+            dialogues: Mutex::new(DialogueCache::default()),
         })
+    }
+
+    /// The user's active dialogue: the cached record if the stored one is
+    /// still that version, else read (and cached).
+    pub(crate) fn active_dialogue(
+        &self,
+        assistant: &Sid,
+        user: &str,
+    ) -> Result<Option<DialogueRecord>> {
+        let key = DialogueCache::key(assistant, user);
+        let cached = self.cache().get(&key);
+        let (found, fresh) = self.read(|conn| {
+            let stored = conn
+                .prepare_cached(DIALOGUE_HEAD)?
+                .query_row([assistant.as_str(), user], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+                })
+                .optional()?;
+            match (stored, cached) {
+                (None, _) => Ok((None, false)),
+                (Some((sid, version)), Some(record))
+                    if record.sid.as_str() == sid && record.version == version =>
+                {
+                    Ok((Some(record), false))
+                }
+                (Some(_), _) => {
+                    let record = ready(conn.active_dialogue(assistant, user))?;
+                    Ok((record.map(Arc::new), true))
+                }
+            }
+        })?;
+        match &found {
+            None => self.cache().remove(&key),
+            Some(record) if fresh => self.cache().insert(key, record.clone()),
+            Some(_) => {}
+        }
+        Ok(found.map(|record| (*record).clone()))
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, DialogueCache> {
+        self.dialogues
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Runs `read` on a read connection, on the caller's thread.
@@ -133,11 +226,22 @@ impl Direct {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
             .ok_or_else(closed)?;
+        let key = DialogueCache::key(&commit.assistant, &commit.user);
         let (reply, answer) = oneshot::channel();
         sender
             .send(Job { commit, reply })
             .map_err(|_| writer_stopped())?;
-        answer.await.map_err(|_| writer_stopped())?
+        let result = answer.await.map_err(|_| writer_stopped())?;
+        // The user's lock is still held: no other turn of this user can
+        // write the cache between the commit and here.
+        match &result {
+            Ok(done) if done.dialogue.active => {
+                let record = Arc::new(done.dialogue.clone());
+                self.cache().insert(key, record);
+            }
+            _ => self.cache().remove(&key),
+        }
+        result
     }
 
     /// Refuses further reads and commits; the writer thread finishes the
@@ -152,6 +256,7 @@ impl Direct {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clear();
+        *self.cache() = DialogueCache::default();
     }
 }
 

@@ -183,9 +183,11 @@ pub(crate) async fn enqueue<C: SqlConn>(
     let webhooks = conn.webhook_subscriptions(assistant).await?;
     let mut rows = Vec::new();
     for event in events {
-        let payload = to_json_text(&event.payload);
+        // Written only when some webhook wants it (most turns: none does).
+        let mut payload = None;
         for (webhook, subscribed) in &webhooks {
             if subscribes(subscribed, &event.event) {
+                let payload = payload.get_or_insert_with(|| to_json_text(&event.payload));
                 rows.push(vec![
                     assistant.into(),
                     webhook.clone().into(),

@@ -475,6 +475,12 @@ async fn two_processes_never_lose_an_update(db: TestDb) {
     assert_eq!(dialogue.state.memory["count"], json!(2));
     assert_eq!(dialogue.turn_count, 3);
     assert_eq!(dialogue.version, 3);
+    // The first process last wrote version 2 itself (and keeps it in memory
+    // on SQLite): its next turn still loads the other process's version 3.
+    let next = one.lock_user(&assistant, USER).await.unwrap();
+    assert_eq!(next.dialogue().map(|d| d.version), Some(3));
+    assert_eq!(counter(&next.state()), 2);
+    drop(next);
     two.close().await;
 }
 
