@@ -505,8 +505,8 @@ async fn write_other_dialogue<C: SqlConn>(
     state_text: String,
     (active, counted, last_input_at, now): (i64, i64, i64, i64),
 ) -> Result<DialogueRecord> {
-    let current = conn.active_dialogue(assistant, user).await?;
-    let found = current.as_ref().map(|d| (&d.sid, d.version));
+    let found = conn.dialogue_head(assistant, user).await?;
+    let found = found.as_ref().map(|(sid, version)| (sid, *version));
     if found != expected.as_ref().map(|(sid, version)| (sid, *version)) {
         return Err(StoreError::DialogueChanged {
             assistant_sid: assistant.to_string(),
@@ -555,7 +555,7 @@ async fn write_other_dialogue<C: SqlConn>(
                 INSERT_DIALOGUE,
                 vec![
                     (&state.sid).into(),
-                    account.into(),
+                    account.as_str().into(),
                     assistant.into(),
                     user.into(),
                     state.channel.as_str().into(),
@@ -567,6 +567,22 @@ async fn write_other_dialogue<C: SqlConn>(
                 ],
             )
             .await?;
+            // What was just written: no need to read it back.
+            return Ok(DialogueRecord {
+                sid: state.sid.clone(),
+                account_sid: Sid::parse(&account)
+                    .map_err(|error| StoreError::corrupt("column account_sid", error))?,
+                assistant_sid: assistant.clone(),
+                user_identifier: user.to_owned(),
+                channel: state.channel.clone(),
+                state: state.clone(),
+                active: active != 0,
+                version: 1,
+                turn_count: counted,
+                last_input_at,
+                date_created: now,
+                date_updated: now,
+            });
         }
     }
     conn.dialogue_by_sid(&state.sid)

@@ -36,8 +36,8 @@ use crate::dialogues::commit_in;
 use crate::dialogues::{CommitJob, CommittedTurn, DialogueRecord, ProcessedMessage, RawDialogue};
 use crate::error::{Result, StoreError};
 use crate::sql::{
-    ASSISTANT_ACCOUNT, DIALOGUE_COLUMNS, PROCESSED_MESSAGE, SqlConn, WEBHOOK_SUBSCRIPTIONS,
-    assistant_version_sql,
+    ASSISTANT_ACCOUNT, DIALOGUE_COLUMNS, DIALOGUE_HEAD, PROCESSED_MESSAGE, SqlConn,
+    WEBHOOK_SUBSCRIPTIONS, assistant_version_sql,
 };
 
 /// Most turns put in one transaction: bounds how long the first of them
@@ -50,9 +50,6 @@ const KEPT_READERS: usize = 8;
 
 /// Dialogues kept in memory per generation of [`DialogueCache`].
 const CACHED_DIALOGUES: usize = 4096;
-
-/// The dialogue columns a cached record is checked against.
-const DIALOGUE_HEAD: &str = "SELECT sid, version FROM dialogues WHERE assistant_sid = $1 AND user_identifier = $2 AND active = 1";
 
 /// How the direct connections are set up (as sqlx's are, see `db.rs`).
 #[derive(Debug, Clone)]
@@ -159,16 +156,11 @@ impl Direct {
         let key = DialogueCache::key(assistant, user);
         let cached = self.cache().get(&key);
         let (found, fresh) = self.read(|conn| {
-            let stored = conn
-                .prepare_cached(DIALOGUE_HEAD)?
-                .query_row([assistant.as_str(), user], |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-                })
-                .optional()?;
+            let stored = ready(conn.dialogue_head(assistant, user))?;
             match (stored, cached) {
                 (None, _) => Ok((None, false)),
                 (Some((sid, version)), Some(record))
-                    if record.sid.as_str() == sid && record.version == version =>
+                    if record.sid == sid && record.version == version =>
                 {
                     Ok((Some(record), false))
                 }
@@ -478,6 +470,17 @@ impl SqlConn for Connection {
             })
             .optional()?;
         raw.map(RawDialogue::into_record).transpose()
+    }
+
+    async fn dialogue_head(&mut self, assistant: &Sid, user: &str) -> Result<Option<(Sid, i64)>> {
+        let mut statement = self.prepare_cached(DIALOGUE_HEAD)?;
+        let raw = statement
+            .query_row([assistant.as_str(), user], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })
+            .optional()?;
+        raw.map(|(sid, version)| Ok((parse_sid(sid, "sid")?, version)))
+            .transpose()
     }
 
     async fn webhook_subscriptions(&mut self, assistant: &Sid) -> Result<Vec<(String, String)>> {

@@ -25,29 +25,54 @@ use crate::webhooks::subscribes;
 pub struct NewEvent {
     /// The event name, e.g. `onDialogueEnd` (matched ignoring case).
     pub event: String,
-    /// What the delivery worker sends; see [`NewEvent::from_engine`].
-    pub payload: serde_json::Value,
+    payload: Payload,
+}
+
+/// What the delivery worker sends. An engine event is turned into its form
+/// parameters only when a webhook subscribes to it: most turns' events are
+/// never queued, and writing them (the memory as JSON, every parameter) was
+/// a noticeable part of a turn.
+#[derive(Debug, Clone, PartialEq)]
+enum Payload {
+    Json(serde_json::Value),
+    Engine(Box<otto_engine::Event>),
 }
 
 impl NewEvent {
     pub fn new(event: &str, payload: serde_json::Value) -> NewEvent {
         NewEvent {
             event: event.to_owned(),
-            payload,
+            payload: Payload::Json(payload),
         }
     }
 
     /// An engine event; the payload is its form parameters as a JSON array of
     /// `[name, value]` pairs (order kept), read back by [`ClaimedEvent::form_params`].
     pub fn from_engine(event: &otto_engine::Event) -> NewEvent {
-        let pairs = event
-            .params()
-            .into_iter()
-            .map(|(name, value)| serde_json::json!([name, value]))
-            .collect();
         NewEvent {
             event: event.kind.name().to_owned(),
-            payload: serde_json::Value::Array(pairs),
+            payload: Payload::Engine(Box::new(event.clone())),
+        }
+    }
+
+    /// What is queued for delivery.
+    pub fn payload(&self) -> serde_json::Value {
+        match &self.payload {
+            Payload::Json(value) => value.clone(),
+            Payload::Engine(event) => serde_json::Value::Array(
+                event
+                    .params()
+                    .into_iter()
+                    .map(|(name, value)| serde_json::json!([name, value]))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn payload_text(&self) -> String {
+        match &self.payload {
+            Payload::Json(value) => to_json_text(value),
+            Payload::Engine(_) => to_json_text(&self.payload()),
         }
     }
 }
@@ -187,7 +212,7 @@ pub(crate) async fn enqueue<C: SqlConn>(
         let mut payload = None;
         for (webhook, subscribed) in &webhooks {
             if subscribes(subscribed, &event.event) {
-                let payload = payload.get_or_insert_with(|| to_json_text(&event.payload));
+                let payload = payload.get_or_insert_with(|| event.payload_text());
                 rows.push(vec![
                     assistant.into(),
                     webhook.clone().into(),

@@ -24,6 +24,7 @@ pub(crate) const DIALOGUE_BY_SID: &str = "sid = $1";
 pub(crate) const PROCESSED_MESSAGE: &str = "SELECT message_sid, assistant_sid, dialogue_sid, turn_seq, date_created FROM inbound_messages WHERE message_sid = $1";
 pub(crate) const WEBHOOK_SUBSCRIPTIONS: &str =
     "SELECT sid, events FROM webhooks WHERE assistant_sid = $1 ORDER BY seq";
+pub(crate) const DIALOGUE_HEAD: &str = "SELECT sid, version FROM dialogues WHERE assistant_sid = $1 AND user_identifier = $2 AND active = 1";
 pub(crate) const ASSISTANT_ACCOUNT: &str = "SELECT account_sid FROM assistants WHERE sid = $1";
 
 /// The assistant's SID and definition version, by SID or by unique name.
@@ -48,6 +49,10 @@ pub(crate) trait SqlConn {
         filter: &str,
         args: Vec<Arg>,
     ) -> Result<Option<DialogueRecord>>;
+
+    /// The SID and version of the user's active dialogue (without reading
+    /// its state).
+    async fn dialogue_head(&mut self, assistant: &Sid, user: &str) -> Result<Option<(Sid, i64)>>;
 
     /// `(sid, events)` of the assistant's webhooks, in creation order.
     async fn webhook_subscriptions(&mut self, assistant: &Sid) -> Result<Vec<(String, String)>>;
@@ -97,6 +102,17 @@ impl SqlConn for AnyConnection {
         let sql = format!("SELECT {DIALOGUE_COLUMNS} FROM dialogues WHERE {filter}");
         let row = query_with(sql, args).fetch_optional(&mut *self).await?;
         row.map(|row| dialogue_from_row(&row)).transpose()
+    }
+
+    async fn dialogue_head(&mut self, assistant: &Sid, user: &str) -> Result<Option<(Sid, i64)>> {
+        let row = query_with(
+            DIALOGUE_HEAD.to_owned(),
+            vec![assistant.into(), user.into()],
+        )
+        .fetch_optional(&mut *self)
+        .await?;
+        row.map(|row| Ok((sid(&row, "sid")?, int(&row, "version")?)))
+            .transpose()
     }
 
     async fn webhook_subscriptions(&mut self, assistant: &Sid) -> Result<Vec<(String, String)>> {
