@@ -52,7 +52,9 @@ impl Default for FeatureConfig {
             min_df: 1,
             static_vectors: true,
             static_weight: 1.0,
-            static_dims: 128,
+            // The first 32 principal components did as well as all 128 on
+            // banking77 validation folds, at two thirds of the row length.
+            static_dims: 32,
         }
     }
 }
@@ -189,44 +191,49 @@ impl FeatureSpace {
     pub fn fit(config: FeatureConfig, language: Language, documents: &[Grams]) -> FeatureSpace {
         let mut columns = FxHashMap::default();
         let mut df: Vec<u32> = Vec::new();
+        // The last utterance each column was counted for: an n-gram counts
+        // once per utterance however often it occurs there.
+        let mut last_doc: Vec<u32> = Vec::new();
         let mut count_block = |grams: &dyn Fn(&Grams) -> &Vec<u64>| {
-            let mut seen = rustc_hash::FxHashSet::default();
-            for doc in documents {
-                seen.clear();
+            for (d, doc) in documents.iter().enumerate() {
                 for &g in grams(doc) {
-                    if seen.insert(g) {
-                        let next = df.len() as u32;
-                        let column = *columns.entry(g).or_insert(next);
-                        if column == next {
-                            df.push(0);
-                        }
-                        df[column as usize] += 1;
+                    let next = df.len() as u32;
+                    let column = *columns.entry(g).or_insert(next) as usize;
+                    if column == df.len() {
+                        df.push(0);
+                        last_doc.push(u32::MAX);
+                    }
+                    if last_doc[column] != d as u32 {
+                        last_doc[column] = d as u32;
+                        df[column] += 1;
                     }
                 }
             }
+            df.len()
         };
         // Word columns come first, so a row built block by block stays sorted.
-        count_block(&|d| &d.words);
+        let word_columns = count_block(&|d| &d.words);
         count_block(&|d| &d.chars);
         // N-grams seen in fewer than `min_df` utterances are dropped: they
-        // teach little and cost training time. Renumber what stays.
+        // teach little and cost training time. What stays is renumbered
+        // most frequent first within each block, so the weights most rows
+        // use sit together in memory (training and parsing read the
+        // weights of each n-gram of a row: scattered reads were most of
+        // their time).
+        let mut order: Vec<usize> = (0..df.len()).filter(|&c| df[c] >= config.min_df).collect();
+        order.sort_by_key(|&c| (c >= word_columns, std::cmp::Reverse(df[c]), c));
         let mut renumber = vec![u32::MAX; df.len()];
-        let mut kept = 0u32;
-        for (column, &d) in df.iter().enumerate() {
-            if d >= config.min_df {
-                renumber[column] = kept;
-                kept += 1;
-            }
+        for (new, &old) in order.iter().enumerate() {
+            renumber[old] = new as u32;
         }
         columns.retain(|_, column| {
             *column = renumber[*column as usize];
             *column != u32::MAX
         });
         let n = documents.len() as f32;
-        let idf = df
+        let idf = order
             .iter()
-            .filter(|&&d| d >= config.min_df)
-            .map(|&d| ((1.0 + n) / (1.0 + d as f32)).ln() + 1.0)
+            .map(|&c| ((1.0 + n) / (1.0 + df[c] as f32)).ln() + 1.0)
             .collect();
         FeatureSpace {
             config,
@@ -242,6 +249,11 @@ impl FeatureSpace {
 
     pub fn dimension(&self) -> usize {
         self.idf.len() + self.static_dims()
+    }
+
+    /// The n-gram columns; the static block's dense columns follow them.
+    pub fn sparse_dimension(&self) -> usize {
+        self.idf.len()
     }
 
     fn static_dims(&self) -> usize {
@@ -416,7 +428,8 @@ impl FeatureSpace {
             return;
         }
         let mut sum = [0.0f32; crate::embeddings::MAX_DIMS];
-        let sum = &mut sum[..vectors.dims()];
+        // Only the dimensions used (the first ones) are summed.
+        let sum = &mut sum[..self.static_dims()];
         let words = grams.plain_text.split_terminator(WORD_END);
         for (unigram, word) in grams.plain_words.iter().zip(words) {
             let idf = self
@@ -425,7 +438,6 @@ impl FeatureSpace {
                 .map_or(self.max_idf, |&c| self.idf[c as usize]);
             vectors.add_word(word, idf, sum);
         }
-        let sum = &mut sum[..self.static_dims()];
         crate::embeddings::normalize(sum);
         let first = self.idf.len() as u32;
         row.extend(
@@ -531,12 +543,36 @@ mod tests {
             .filter(|(c, _)| *c as usize >= space.idf.len())
             .map(|(_, v)| *v)
             .collect();
-        assert_eq!(dense.len(), 128);
+        assert_eq!(dense.len(), 32);
         let norm: f32 = dense.iter().map(|v| v * v).sum();
         assert!((norm - 1.0).abs() < 1e-4, "norm {norm}");
-        assert_eq!(space.dimension(), space.idf.len() + 128);
+        assert_eq!(space.dimension(), space.idf.len() + 32);
         // Other languages have no static vectors.
         let spanish = FeatureSpace::fit(FeatureConfig::default(), Language::Spanish, &docs);
         assert_eq!(spanish.static_resource(), None);
+    }
+
+    #[test]
+    fn columns_are_numbered_most_frequent_first_within_each_block() {
+        let config = FeatureConfig {
+            static_vectors: false,
+            word_bigrams: false,
+            stems: false,
+            ..FeatureConfig::default()
+        };
+        let grams_of = |text: &str| {
+            let tokens = tokenize(text, Language::English);
+            let stems = crate::text::Stemmer::new(Language::English).stems(&tokens);
+            grams(&tokens, &stems, &config)
+        };
+        let docs = vec![grams_of("zebra"), grams_of("ox"), grams_of("ox")];
+        let space = FeatureSpace::fit(config, Language::English, &docs);
+        let column = |g: &u64| space.columns[g];
+        // "ox" (in two utterances) before "zebra", and every word before
+        // every letter n-gram.
+        assert_eq!(column(&docs[1].words[0]), 0);
+        assert_eq!(column(&docs[0].words[0]), 1);
+        assert!(docs[0].chars.iter().all(|g| column(g) >= 2));
+        assert!(space.idf[0] < space.idf[1]);
     }
 }

@@ -217,7 +217,9 @@ impl Model {
         });
 
         let mut gazetteer = Gazetteer::new(&data.field_types, language);
-        learn_ordinary_words(&mut gazetteer, data, &stemmer, options.seed);
+        if data.field_types.iter().any(|t| !t.values.is_empty()) {
+            learn_ordinary_words(&mut gazetteer, data, &stemmer, options.seed);
+        }
         let total = data.tasks.len();
         let mut fields = Vec::with_capacity(total);
         for (done, task) in data.tasks.iter().enumerate() {

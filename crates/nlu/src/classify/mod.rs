@@ -52,8 +52,15 @@ impl TaskClassifier {
         classes: &[usize],
     ) -> TaskClassifier {
         let space = FeatureSpace::fit(config.features, language, examples);
-        let rows: Vec<SparseRow> = examples.iter().map(|g| space.vectorize(g)).collect();
-        let model = svm::train(&rows, classes, labels.len(), space.dimension(), &config.svm);
+        // Rows straight into the solver's flat arrays, through one buffer
+        // (the solver needs no column order within a block).
+        let mut rows = svm::Rows::new(space.dimension(), space.sparse_dimension());
+        let (mut row, mut scratch) = (SparseRow::new(), crate::features::Scratch::unsorted());
+        for grams in examples {
+            space.vectorize_into(grams, &mut row, &mut scratch);
+            rows.push(&row);
+        }
+        let model = svm::train(&rows, classes, labels.len(), &config.svm);
         TaskClassifier {
             labels,
             out_of_scope_class,

@@ -1,12 +1,25 @@
 //! One-vs-rest linear support vector machines trained by dual coordinate
 //! descent (Hsieh et al., 2008, the algorithm behind liblinear's default
-//! solver), with shrinking.
+//! solver).
 //!
 //! Why this solver: it needs no step size, converges in a handful of passes on
-//! text, touches only the non-zero features of each example, and its classes
-//! train independently, so they run in parallel.
-
-use rayon::prelude::*;
+//! text and touches only the non-zero features of each example.
+//!
+//! All classes train together, one pass over the examples at a time: the
+//! binary problems are independent, so visiting an example for several
+//! classes at once gives each class exactly the updates it would get alone
+//! (same visiting order), while the example's row is read once, and the
+//! decision values of eight classes come from one vector product with the
+//! feature-major weights (the weights of one feature for every class are
+//! adjacent). Training one class at a time was bound by reading rows from
+//! memory: a row is larger than the work done with it for one class.
+//!
+//! Most (example, class) pairs are far outside the margin after their first
+//! visit and never matter again; they are set aside at once (shrinking with
+//! a margin of 0), so after the first pass an example is visited only for
+//! the few classes it is close to. Validation splits of banking77 showed no
+//! loss against liblinear's cautious shrinking with a final check of every
+//! pair, at less than half the time (`bench/research/REPORT.md`).
 
 use crate::features::SparseRow;
 use crate::rng::{SplitMix, shuffle};
@@ -21,12 +34,14 @@ pub struct SvmConfig {
     pub max_passes: usize,
     /// Deterministic shuffling of the visiting order.
     pub seed: u64,
-    /// How many nearest class centroids decide which negatives a class starts with.
-    pub candidates: usize,
-    /// How many times missing negatives may be added back.
-    pub max_rounds: usize,
-    /// Share (per thousand) of the other examples each class starts with.
-    pub far_sample_permille: usize,
+    /// An example a class leaves at alpha = 0 with a gradient above this
+    /// (its margin exceeds 1 by this much) is set aside for that class
+    /// (liblinear's own, more cautious threshold applies when lower).
+    pub shrink_margin: f32,
+    /// How many times classes that converged on the examples they kept look
+    /// at every example again (each time costs a pass over all of them);
+    /// with 0, the examples set aside stay aside.
+    pub checks: usize,
 }
 
 impl Default for SvmConfig {
@@ -36,9 +51,8 @@ impl Default for SvmConfig {
             tolerance: 0.1,
             max_passes: 60,
             seed: 0x5eed,
-            candidates: 10,
-            max_rounds: 3,
-            far_sample_permille: 100,
+            shrink_margin: 0.0,
+            checks: 0,
         }
     }
 }
@@ -86,280 +100,643 @@ impl LinearModel {
     }
 }
 
-/// Trains one binary SVM per class; `labels[i]` is the class of `rows[i]`.
-/// `dimension` is the number of feature columns.
+/// Trains one binary SVM per class; `labels[i]` is the class of row `i`.
 ///
-/// Most negatives of a class are far from it and end with alpha = 0; finding
-/// that out is what costs a one-vs-rest solver its first passes. So each
-/// class first trains on its positives and on the examples whose nearest
-/// class centroids include it; a check over every example then adds any
-/// negative the model still gets wrong (inside the margin) and trains again,
-/// warm, until none is left. The result is the full problem's solution at a
-/// fraction of its cost.
-pub fn train(
-    rows: &[SparseRow],
-    labels: &[usize],
-    classes: usize,
-    dimension: usize,
-    config: &SvmConfig,
-) -> LinearModel {
-    assert!(
-        rows.iter()
-            .flatten()
-            .all(|&(f, _)| (f as usize) < dimension)
-    );
-    let norms: Vec<f32> = rows
-        .iter()
-        .map(|row| row.iter().map(|(_, v)| v * v).sum::<f32>() + BIAS * BIAS)
-        .collect();
-    let mut problems: Vec<Binary> = candidate_members(rows, labels, classes, dimension, config)
-        .into_iter()
-        .enumerate()
-        .map(|(class, members)| Binary::new(class, members, dimension))
-        .collect();
-    for round in 0..=config.max_rounds {
-        problems
-            .par_iter_mut()
-            .for_each(|p| p.solve(rows, labels, &norms, config));
-        let model = assemble(&problems, classes, dimension);
-        if round == config.max_rounds {
-            return model;
-        }
-        let violators = margin_violators(&model, rows, labels, &problems);
-        if violators.iter().all(Vec::is_empty) {
-            return model;
-        }
-        for (problem, extra) in problems.iter_mut().zip(violators) {
-            problem.add_members(extra);
+/// Each class's problem is L2-regularised squared-hinge loss in the dual
+/// (liblinear's default), solved by coordinate descent over every example
+/// with shrinking: an example a class leaves at alpha = 0 with a gradient
+/// that says it will stay there is set aside for that class. A class stops
+/// when the spread of its projected gradients over a pass is within the
+/// tolerance; if it had set examples aside, it may check them all once more
+/// ([`SvmConfig::checks`]) when no class is running any more.
+pub fn train(rows: &Rows, labels: &[usize], classes: usize, config: &SvmConfig) -> LinearModel {
+    assert!(labels.len() == rows.len() && labels.iter().all(|&y| y < classes));
+    let dimension = rows.dimension;
+    let slots = group_classes(rows, labels, classes);
+    let mut solver = Solver::new(rows, labels, classes, dimension, slots, config);
+    let mut order: Vec<usize> = (0..labels.len()).collect();
+    let mut rng = SplitMix(config.seed);
+    for _ in 0..config.max_passes {
+        shuffle(&mut order, &mut rng);
+        solver.pass(&order);
+        if solver.end_pass(config.tolerance) {
+            break;
         }
     }
-    unreachable!("the last round returns")
+    solver.into_model()
 }
 
-/// `w · row`. The hot loop of training: `train` checked every column
-/// against the dimension once, so the loop skips bounds checks.
-#[inline]
-fn dot(w: &[f32], row: &SparseRow) -> f32 {
-    let mut sum = 0.0;
-    for &(f, v) in row {
-        debug_assert!((f as usize) < w.len());
-        // SAFETY: every column of every row is below `w.len()` (asserted in `train`).
-        sum += unsafe { w.get_unchecked(f as usize) } * v;
+/// Places the classes in blocks of [`LANES`], alike classes together: the
+/// examples a class must still look at late in training are mostly its own
+/// and those of the classes it is confused with, so grouping those makes an
+/// example need one or two blocks instead of one per class. Returns each
+/// class's slot (`block * LANES + lane`). Likeness is the cosine of class
+/// centroids, over the dense block and the sparse columns folded into a few
+/// buckets (cheap, and enough to see which classes overlap).
+fn group_classes(rows: &Rows, labels: &[usize], classes: usize) -> Vec<usize> {
+    const BUCKETS: usize = 512;
+    let width = BUCKETS + rows.dense_dims;
+    let mut centroids = vec![0.0f32; classes * width];
+    for (i, &label) in labels.iter().enumerate() {
+        let centroid = &mut centroids[label * width..(label + 1) * width];
+        for &(f, v) in rows.sparse(i) {
+            centroid[f as usize % BUCKETS] += v;
+        }
+        for (c, &v) in centroid[BUCKETS..].iter_mut().zip(rows.dense_of(i)) {
+            *c += v;
+        }
     }
-    sum
+    for centroid in centroids.chunks_exact_mut(width) {
+        crate::embeddings::normalize(centroid);
+    }
+    let centroid = |c: usize| &centroids[c * width..(c + 1) * width];
+    let likeness: Vec<f32> = (0..classes * classes)
+        .map(|at| crate::embeddings::dot(centroid(at / classes), centroid(at % classes)))
+        .collect();
+    let like = |a: usize, b: usize| likeness[a * classes + b];
+    let mut slot_of = vec![usize::MAX; classes];
+    // Each block starts with the first class left and takes, one at a
+    // time, the class most like its members; among equally alike ones, the
+    // one least like any other class left (so it does not take a class
+    // from the partner it has elsewhere).
+    let mut next_slot = 0;
+    for seed in 0..classes {
+        if slot_of[seed] != usize::MAX {
+            continue;
+        }
+        let mut members = vec![seed];
+        slot_of[seed] = next_slot;
+        next_slot += 1;
+        while members.len() < LANES {
+            let left = |c: usize| slot_of[c] == usize::MAX;
+            let best = (0..classes)
+                .filter(|&c| left(c))
+                .map(|c| {
+                    let to_block: f32 = members.iter().map(|&m| like(c, m)).sum();
+                    let pull = (0..classes)
+                        .filter(|&o| o != c && left(o))
+                        .map(|o| like(c, o))
+                        .fold(f32::NEG_INFINITY, f32::max);
+                    (c, to_block, pull)
+                })
+                .fold(
+                    None,
+                    |best: Option<(usize, f32, f32)>, (c, l, p)| match best {
+                        Some((_, bl, bp)) if bl > l || (bl == l && bp <= p) => best,
+                        _ => Some((c, l, p)),
+                    },
+                );
+            let Some((c, _, _)) = best else { break };
+            members.push(c);
+            slot_of[c] = next_slot;
+            next_slot += 1;
+        }
+        next_slot = next_slot.next_multiple_of(LANES);
+    }
+    slot_of
 }
 
-/// `w += scale * row`, under the same guarantee as [`dot`].
-#[inline]
-fn add_scaled(w: &mut [f32], row: &SparseRow, scale: f32) {
-    for &(f, v) in row {
-        debug_assert!((f as usize) < w.len());
-        // SAFETY: every column of every row is below `w.len()` (asserted in `train`).
-        unsafe { *w.get_unchecked_mut(f as usize) += scale * v };
-    }
+/// Where a class is in training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Visited on the examples it has not set aside.
+    Running,
+    /// Converged on the examples it kept; waits for the others, then
+    /// checks every example again.
+    Frozen,
+    /// Converged on every example.
+    Done,
 }
+
+/// Classes handled together (one AVX register of `f32`): the weights are
+/// stored in blocks of this many classes.
+const LANES: usize = 8;
+type Lanes = [f32; LANES];
 
 /// The bias is learned as the weight of a constant feature of this value, as liblinear does.
 const BIAS: f32 = 1.0;
 
-/// For each class, the examples its binary problem starts with: its own,
-/// and those that have it among their `candidates` nearest class centroids.
-fn candidate_members(
-    rows: &[SparseRow],
-    labels: &[usize],
-    classes: usize,
+/// Training rows in flat arrays (a row is one contiguous run of memory,
+/// and a data set a handful of allocations): the sparse columns, and the
+/// dense block apart.
+pub struct Rows {
+    entries: Vec<(u32, f32)>,
+    /// Row `i`'s sparse columns are `entries[offsets[i]..offsets[i + 1]]`.
+    offsets: Vec<usize>,
+    /// `dense_dims` values per row that has the block (`dense_at[i]`).
+    dense: Vec<f32>,
+    dense_at: Vec<Option<usize>>,
+    dense_from: usize,
+    dense_dims: usize,
     dimension: usize,
-    config: &SvmConfig,
-) -> Vec<Vec<usize>> {
-    if classes <= config.candidates {
-        return vec![(0..rows.len()).collect(); classes];
-    }
-    let mut centroids = vec![0.0f32; dimension * classes];
-    for (row, &label) in rows.iter().zip(labels) {
-        for &(f, v) in row {
-            centroids[f as usize * classes + label] += v;
-        }
-    }
-    let centroids = LinearModel {
-        classes,
-        weights: centroids,
-        bias: vec![0.0; classes],
-    };
-    let nearest: Vec<Vec<usize>> = rows
-        .par_iter()
-        .map(|row| {
-            let mut scores = vec![0.0f32; classes];
-            centroids.scores(row, &mut scores);
-            let mut order: Vec<usize> = (0..classes).collect();
-            order.select_nth_unstable_by(config.candidates, |&a, &b| {
-                scores[b].total_cmp(&scores[a])
-            });
-            order.truncate(config.candidates);
-            order
-        })
-        .collect();
-    let mut members = vec![Vec::new(); classes];
-    let mut rng = SplitMix(config.seed);
-    let mut is_near = vec![false; classes];
-    for (i, (near, &label)) in nearest.iter().zip(labels).enumerate() {
-        near.iter().for_each(|&c| is_near[c] = true);
-        is_near[label] = true;
-        for (class, m) in members.iter_mut().enumerate() {
-            // A random share of the far negatives keeps each class's bias
-            // honest: without them every far example would land inside the margin.
-            if is_near[class] || rng.below(1000) < config.far_sample_permille {
-                m.push(i);
-            }
-        }
-        near.iter().for_each(|&c| is_near[c] = false);
-        is_near[label] = false;
-    }
-    members
 }
 
-/// Examples outside each class's problem that the current model puts inside
-/// that class's margin: they would have had alpha > 0 in the full problem.
-fn margin_violators(
-    model: &LinearModel,
-    rows: &[SparseRow],
-    labels: &[usize],
-    problems: &[Binary],
-) -> Vec<Vec<usize>> {
-    let classes = model.classes;
-    let mut is_member = vec![false; rows.len() * classes];
-    for p in problems {
-        for &i in &p.members {
-            is_member[i * classes + p.class] = true;
+impl Rows {
+    /// Rows of `dimension` columns, of which those from `dense_from` on are
+    /// a dense block: a row has either none of them or all of them, in
+    /// order, at its end.
+    pub fn new(dimension: usize, dense_from: usize) -> Rows {
+        Rows {
+            entries: Vec::new(),
+            offsets: vec![0],
+            dense: Vec::new(),
+            dense_at: Vec::new(),
+            dense_from,
+            dense_dims: dimension.saturating_sub(dense_from),
+            dimension,
         }
     }
-    let flagged: Vec<Vec<usize>> = rows
-        .par_iter()
-        .enumerate()
-        .map(|(i, row)| {
-            let mut scores = vec![0.0f32; classes];
-            model.scores(row, &mut scores);
-            (0..classes)
-                .filter(|&c| !is_member[i * classes + c] && labels[i] != c && scores[c] > -1.0)
-                .collect()
-        })
-        .collect();
-    let mut violators = vec![Vec::new(); classes];
-    for (i, classes) in flagged.into_iter().enumerate() {
-        for c in classes {
-            violators[c].push(i);
-        }
-    }
-    violators
-}
 
-fn assemble(problems: &[Binary], classes: usize, dimension: usize) -> LinearModel {
-    let mut weights = vec![0.0f32; dimension * classes];
-    for p in problems {
-        for (feature, &w) in p.weights.iter().enumerate() {
-            weights[feature * classes + p.class] = w;
+    /// Copies of `rows`.
+    pub fn from_rows(rows: &[SparseRow], dimension: usize, dense_from: usize) -> Rows {
+        let mut all = Rows::new(dimension, dense_from);
+        for row in rows {
+            all.push(row);
+        }
+        all
+    }
+
+    pub fn len(&self) -> usize {
+        self.dense_at.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dense_at.is_empty()
+    }
+
+    /// Adds a row: sparse columns in any order (each once), then the whole
+    /// dense block or none of it.
+    pub fn push(&mut self, row: &[(u32, f32)]) {
+        assert!(
+            row.iter().all(|&(f, _)| (f as usize) < self.dimension),
+            "a column is past the dimension"
+        );
+        let dims = self.dense_dims;
+        let has_dense =
+            dims > 0 && row.len() >= dims && row[row.len() - dims].0 as usize == self.dense_from;
+        let cut = if has_dense {
+            row.len() - dims
+        } else {
+            row.len()
+        };
+        let (sparse, tail) = row.split_at(cut);
+        assert!(
+            sparse.iter().all(|&(f, _)| (f as usize) < self.dense_from)
+                && tail
+                    .iter()
+                    .enumerate()
+                    .all(|(d, &(f, _))| f as usize == self.dense_from + d),
+            "a row's dense block holds every dense column, in order, at its end"
+        );
+        self.entries.extend_from_slice(sparse);
+        self.offsets.push(self.entries.len());
+        if has_dense {
+            self.dense_at.push(Some(self.dense.len()));
+            self.dense.extend(tail.iter().map(|&(_, v)| v));
+        } else {
+            self.dense_at.push(None);
         }
     }
-    LinearModel {
-        classes,
-        weights,
-        bias: problems.iter().map(|p| p.bias).collect(),
+
+    #[inline(always)]
+    fn sparse(&self, i: usize) -> &[(u32, f32)] {
+        &self.entries[self.offsets[i]..self.offsets[i + 1]]
+    }
+
+    #[inline(always)]
+    fn dense_of(&self, i: usize) -> &[f32] {
+        self.dense_at[i].map_or(&[], |at| &self.dense[at..at + self.dense_dims])
     }
 }
 
-/// One class against the rest, over a subset of the examples.
-struct Binary {
-    class: usize,
-    members: Vec<usize>,
-    /// Dual variables, aligned with `members`.
-    alpha: Vec<f32>,
-    /// Members before this index were in the last solve.
-    solved: usize,
+/// Every class's dual problem, solved together.
+struct Solver<'a> {
+    rows: &'a Rows,
+    labels: &'a [usize],
+    classes: usize,
+    blocks: usize,
+    dimension: usize,
+    /// Each class's column in the weights (see [`group_classes`]) and the
+    /// class of each column.
+    slot_of: Vec<usize>,
+    class_at: Vec<Option<usize>>,
+    /// Block-major weights: block `b` holds `dimension × LANES` values, the
+    /// weights of the classes in its columns for each feature in turn.
     weights: Vec<f32>,
-    bias: f32,
+    bias: Vec<f32>,
+    diag: f32,
+    norms: Vec<f32>,
+    /// `alpha[i * classes + c]`.
+    alpha: Vec<f32>,
+    /// Whether example `i` is visited for class `c` (not set aside).
+    active: Vec<bool>,
+    /// Per example and block, how many of the block's classes are active.
+    block_active: Vec<u16>,
+    /// Per class, how many examples are active.
+    active_count: Vec<usize>,
+    state: Vec<State>,
+    pg_max: Vec<f32>,
+    pg_min: Vec<f32>,
+    /// An example at alpha = 0 whose gradient is above this is set aside.
+    shrink_above: Vec<f32>,
+    shrink_margin: f32,
+    checks_left: usize,
 }
 
-impl Binary {
-    fn new(class: usize, members: Vec<usize>, dimension: usize) -> Binary {
-        Binary {
-            class,
-            alpha: vec![0.0; members.len()],
-            solved: 0,
-            members,
-            weights: vec![0.0; dimension],
-            bias: 0.0,
+impl<'a> Solver<'a> {
+    fn new(
+        rows: &'a Rows,
+        labels: &'a [usize],
+        classes: usize,
+        dimension: usize,
+        slot_of: Vec<usize>,
+        config: &SvmConfig,
+    ) -> Solver<'a> {
+        let n = labels.len();
+        let blocks = slot_of.iter().max().map_or(0, |&s| s / LANES + 1);
+        let mut class_at = vec![None; blocks * LANES];
+        for (c, &slot) in slot_of.iter().enumerate() {
+            class_at[slot] = Some(c);
+        }
+        let norms = (0..n)
+            .map(|i| {
+                let sparse: f32 = rows.sparse(i).iter().map(|(_, v)| v * v).sum();
+                let dense: f32 = rows.dense_of(i).iter().map(|v| v * v).sum();
+                sparse + dense + BIAS * BIAS
+            })
+            .collect();
+        let per_block: Vec<u16> = class_at
+            .chunks_exact(LANES)
+            .map(|lanes| lanes.iter().flatten().count() as u16)
+            .collect();
+        let mut block_active = Vec::with_capacity(n * blocks);
+        for _ in 0..n {
+            block_active.extend_from_slice(&per_block);
+        }
+        Solver {
+            rows,
+            labels,
+            classes,
+            blocks,
+            dimension,
+            slot_of,
+            class_at,
+            weights: vec![0.0; blocks * dimension * LANES],
+            bias: vec![0.0; blocks * LANES],
+            diag: 0.5 / config.c,
+            norms,
+            alpha: vec![0.0; n * classes],
+            active: vec![true; n * classes],
+            block_active,
+            active_count: vec![n; classes],
+            state: vec![State::Running; classes],
+            pg_max: vec![f32::NEG_INFINITY; classes],
+            pg_min: vec![f32::INFINITY; classes],
+            shrink_above: vec![config.shrink_margin; classes],
+            shrink_margin: config.shrink_margin,
+            checks_left: config.checks,
         }
     }
 
-    /// New members start at alpha = 0, which keeps the weights consistent
-    /// with the dual variables: training resumes where it stopped.
-    fn add_members(&mut self, extra: Vec<usize>) {
-        self.alpha.resize(self.alpha.len() + extra.len(), 0.0);
-        self.members.extend(extra);
+    /// One coordinate-descent pass over the examples in `order`.
+    fn pass(&mut self, order: &[usize]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { self.pass_avx2(order) };
+            return;
+        }
+        self.pass_portable::<false>(order);
     }
 
-    /// L2-regularised squared-hinge SVM in the dual by coordinate descent
-    /// (Hsieh et al. 2008, liblinear's default), with shrinking: a member
-    /// whose gradient says it will stay at alpha = 0 is set aside until the
-    /// final check.
-    fn solve(&mut self, rows: &[SparseRow], labels: &[usize], norms: &[f32], config: &SvmConfig) {
-        let n = self.members.len();
-        let diag = 0.5 / config.c;
-        let w = &mut self.weights;
-        // Members already solved with alpha = 0 stay that way unless the new
-        // ones move the weights: start with the rest, and let the final check
-        // (a pass over everyone) bring back any that now matter.
-        let mut active: Vec<usize> = (0..n)
-            .filter(|&j| j >= self.solved || self.alpha[j] > 0.0)
-            .collect();
-        let mut rng =
-            SplitMix(config.seed ^ (self.class as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let mut pg_max_old = f32::INFINITY;
-        for _ in 0..config.max_passes {
-            shuffle(&mut active, &mut rng);
-            let mut pg_max = f32::NEG_INFINITY;
-            let mut pg_min = f32::INFINITY;
-            let mut k = 0;
-            while k < active.len() {
-                let j = active[k];
-                let i = self.members[j];
-                let y = if labels[i] == self.class { 1.0 } else { -1.0 };
-                let row = &rows[i];
-                let margin = dot(w, row) + self.bias * BIAS;
-                let alpha = self.alpha[j];
-                let gradient = y * margin - 1.0 + diag * alpha;
-                let projected = if alpha == 0.0 {
-                    if gradient > pg_max_old {
-                        active.swap_remove(k);
-                        continue;
-                    }
-                    gradient.min(0.0)
-                } else {
-                    gradient
-                };
-                pg_max = pg_max.max(projected);
-                pg_min = pg_min.min(projected);
-                if projected.abs() > 1e-12 {
-                    let updated = (alpha - gradient / (norms[i] + diag)).max(0.0);
-                    self.alpha[j] = updated;
-                    let step = (updated - alpha) * y;
-                    add_scaled(w, row, step);
-                    self.bias += step * BIAS;
+    /// The same loop compiled for AVX2: a block of eight classes is one
+    /// register. Multiplications and additions stay separate (no FMA), so
+    /// both versions compute the same model.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn pass_avx2(&mut self, order: &[usize]) {
+        self.pass_portable::<true>(order);
+    }
+
+    /// With `AVX`, the caller guarantees that the CPU has AVX.
+    #[inline(always)]
+    fn pass_portable<const AVX: bool>(&mut self, order: &[usize]) {
+        for &i in order {
+            for b in 0..self.blocks {
+                if self.block_active[i * self.blocks + b] > 0 {
+                    self.visit::<AVX>(i, b);
                 }
-                k += 1;
             }
-            if pg_max - pg_min <= config.tolerance {
-                if active.len() == n {
-                    break;
-                }
-                // Converged on the shrunk set: check every member once more.
-                active = (0..n).collect();
-                pg_max_old = f32::INFINITY;
+        }
+    }
+
+    /// Example `i` for the active classes of block `b`.
+    #[inline(always)]
+    fn visit<const AVX: bool>(&mut self, i: usize, b: usize) {
+        let scores = self.block_scores::<AVX>(i, b);
+        let mut steps: Lanes = [0.0; LANES];
+        let mut changed = false;
+        let y_class = self.labels[i];
+        for (k, &score) in scores.iter().enumerate() {
+            let Some(c) = self.class_at[b * LANES + k] else {
+                continue;
+            };
+            let at = i * self.classes + c;
+            if !self.active[at] {
                 continue;
             }
-            pg_max_old = if pg_max <= 0.0 { f32::INFINITY } else { pg_max };
+            let y = if y_class == c { 1.0 } else { -1.0 };
+            let a = self.alpha[at];
+            let gradient = y * score - 1.0 + self.diag * a;
+            let projected = if a == 0.0 {
+                if gradient > self.shrink_above[c] {
+                    self.active[at] = false;
+                    self.block_active[i * self.blocks + b] -= 1;
+                    self.active_count[c] -= 1;
+                    continue;
+                }
+                gradient.min(0.0)
+            } else {
+                gradient
+            };
+            self.pg_max[c] = self.pg_max[c].max(projected);
+            self.pg_min[c] = self.pg_min[c].min(projected);
+            if projected.abs() > 1e-12 {
+                let updated = (a - gradient / (self.norms[i] + self.diag)).max(0.0);
+                self.alpha[at] = updated;
+                steps[k] = (updated - a) * y;
+                changed |= steps[k] != 0.0;
+            }
         }
-        self.solved = n;
+        if changed {
+            self.add(i, b, &steps);
+        }
     }
+
+    /// The decision values of block `b`'s classes for example `i`.
+    #[inline(always)]
+    fn block_scores<const AVX: bool>(&self, i: usize, b: usize) -> Lanes {
+        let stride = self.blocks * LANES;
+        let lane0 = b * LANES;
+        let dense_base = self.rows.dense_from * stride + lane0;
+        debug_assert!(self.weights.len() == self.dimension * stride && lane0 + LANES <= stride);
+        // SAFETY: every column of a row is below the dimension (checked by
+        // `Rows::push`), the weights hold `dimension * stride` values and
+        // `lane0 + LANES <= stride`, so every lane read is inside them.
+        let sums = unsafe {
+            let (sparse_base, dense_base) = (
+                self.weights.as_ptr().add(lane0),
+                self.weights.as_ptr().add(dense_base),
+            );
+            let (sparse, dense) = (self.rows.sparse(i), self.rows.dense_of(i));
+            #[cfg(target_arch = "x86_64")]
+            if AVX {
+                return self.with_bias(
+                    b,
+                    weighted_sum_avx(sparse_base, dense_base, stride, sparse, dense),
+                );
+            }
+            weighted_sum(sparse_base, dense_base, stride, sparse, dense)
+        };
+        self.with_bias(b, sums)
+    }
+
+    #[inline(always)]
+    fn with_bias(&self, b: usize, sums: Lanes) -> Lanes {
+        let lane0 = b * LANES;
+        let bias = &self.bias[lane0..lane0 + LANES];
+        let mut out: Lanes = [0.0; LANES];
+        for k in 0..LANES {
+            out[k] = bias[k] * BIAS + sums[k];
+        }
+        out
+    }
+
+    /// `w_c += steps[k] * row i` for the classes in block `b`'s lanes.
+    #[inline(always)]
+    fn add(&mut self, i: usize, b: usize, steps: &Lanes) {
+        let stride = self.blocks * LANES;
+        let lane0 = b * LANES;
+        for (bias, &step) in self.bias[lane0..lane0 + LANES].iter_mut().zip(steps) {
+            *bias += step * BIAS;
+        }
+        let dense_base = self.rows.dense_from * stride + lane0;
+        let weights = self.weights.as_mut_ptr();
+        // SAFETY: as in `block_scores`.
+        unsafe {
+            for &(f, v) in self.rows.sparse(i) {
+                let w = &mut *(weights.add(lane0 + f as usize * stride) as *mut Lanes);
+                for k in 0..LANES {
+                    w[k] += v * steps[k];
+                }
+            }
+            for (d, &v) in self.rows.dense_of(i).iter().enumerate() {
+                let w = &mut *(weights.add(dense_base + d * stride) as *mut Lanes);
+                for k in 0..LANES {
+                    w[k] += v * steps[k];
+                }
+            }
+        }
+    }
+
+    /// Sets every example of class `c` aside, or brings them all back.
+    fn set_all_active(&mut self, c: usize, active: bool) {
+        let b = self.slot_of[c] / LANES;
+        for i in 0..self.labels.len() {
+            let at = i * self.classes + c;
+            if self.active[at] != active {
+                self.active[at] = active;
+                let count = &mut self.block_active[i * self.blocks + b];
+                if active {
+                    *count += 1;
+                } else {
+                    *count -= 1;
+                }
+            }
+        }
+        self.active_count[c] = if active { self.labels.len() } else { 0 };
+    }
+
+    /// After a pass: a class whose projected gradients spread within the
+    /// tolerance is done if it looked at every example, and otherwise
+    /// waits (frozen) until no class is running; then the frozen ones look
+    /// at every example again, setting none aside during that pass. True
+    /// when every class is done.
+    fn end_pass(&mut self, tolerance: f32) -> bool {
+        let n = self.labels.len();
+        for c in 0..self.classes {
+            if self.state[c] != State::Running {
+                continue;
+            }
+            let (pg_max, pg_min) = (self.pg_max[c], self.pg_min[c]);
+            self.pg_max[c] = f32::NEG_INFINITY;
+            self.pg_min[c] = f32::INFINITY;
+            if pg_max - pg_min <= tolerance {
+                self.state[c] = if self.active_count[c] == n {
+                    State::Done
+                } else {
+                    State::Frozen
+                };
+                self.set_all_active(c, false);
+                continue;
+            }
+            // liblinear's rule (the largest projected gradient of the last
+            // pass), and never more than the margin.
+            let liblinear = if pg_max <= 0.0 { f32::INFINITY } else { pg_max };
+            self.shrink_above[c] = liblinear.min(self.shrink_margin);
+        }
+        if self.state.contains(&State::Running) {
+            return false;
+        }
+        if self.checks_left == 0 {
+            return true;
+        }
+        self.checks_left -= 1;
+        for c in 0..self.classes {
+            if self.state[c] == State::Frozen {
+                self.state[c] = State::Running;
+                self.set_all_active(c, true);
+                self.shrink_above[c] = f32::INFINITY;
+            }
+        }
+        !self.state.contains(&State::Running)
+    }
+
+    /// The feature-major model parses read.
+    fn into_model(self) -> LinearModel {
+        let classes = self.classes;
+        let stride = self.blocks * LANES;
+        let mut weights = vec![0.0f32; self.dimension * classes];
+        for (f, w) in self.weights.chunks_exact(stride).enumerate() {
+            for (c, &slot) in self.slot_of.iter().enumerate() {
+                weights[f * classes + c] = w[slot];
+            }
+        }
+        LinearModel {
+            classes,
+            weights,
+            bias: self.slot_of.iter().map(|&slot| self.bias[slot]).collect(),
+        }
+    }
+}
+
+/// [`weighted_sum`] in AVX registers (the compiler's own vectorisation of
+/// it shuffled lanes about); the same operations in the same order, so the
+/// same result.
+///
+/// # Safety
+/// As [`weighted_sum`], and the CPU has AVX.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx")]
+unsafe fn weighted_sum_avx(
+    sparse_base: *const f32,
+    dense_base: *const f32,
+    stride: usize,
+    sparse: &[(u32, f32)],
+    dense: &[f32],
+) -> Lanes {
+    use std::arch::x86_64::*;
+    let mut s = [_mm256_setzero_ps(); 4];
+    let at = |f: usize| unsafe { _mm256_loadu_ps(sparse_base.add(f * stride)) };
+    let chunks = sparse.chunks_exact(4);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for j in 0..4 {
+            let (f, v) = chunk[j];
+            s[j] = _mm256_add_ps(s[j], _mm256_mul_ps(_mm256_set1_ps(v), at(f as usize)));
+        }
+    }
+    for &(f, v) in rest {
+        s[0] = _mm256_add_ps(s[0], _mm256_mul_ps(_mm256_set1_ps(v), at(f as usize)));
+    }
+    let dense_at = |d: usize| unsafe { _mm256_loadu_ps(dense_base.add(d * stride)) };
+    let chunks = dense.chunks_exact(4);
+    let rest_from = dense.len() - chunks.remainder().len();
+    for (c, chunk) in chunks.enumerate() {
+        for j in 0..4 {
+            let w = dense_at(4 * c + j);
+            s[j] = _mm256_add_ps(s[j], _mm256_mul_ps(_mm256_set1_ps(chunk[j]), w));
+        }
+    }
+    for (d, &v) in dense.iter().enumerate().skip(rest_from) {
+        s[0] = _mm256_add_ps(s[0], _mm256_mul_ps(_mm256_set1_ps(v), dense_at(d)));
+    }
+    let sum = _mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3]));
+    let mut out: Lanes = [0.0; LANES];
+    unsafe { _mm256_storeu_ps(out.as_mut_ptr(), sum) };
+    out
+}
+
+/// `Σ v · w(f)` over a row, [`LANES`] classes at a time, where `w(f)` is
+/// the lanes at `sparse_base + f * stride` for a sparse column and at
+/// `dense_base + d * stride` for the `d`-th dense value. Four sums run side
+/// by side (one would wait on each addition before the next).
+///
+/// # Safety
+/// Every lane read must be inside one allocation.
+#[inline(always)]
+unsafe fn weighted_sum(
+    sparse_base: *const f32,
+    dense_base: *const f32,
+    stride: usize,
+    sparse: &[(u32, f32)],
+    dense: &[f32],
+) -> Lanes {
+    let (mut s0, mut s1, mut s2, mut s3): (Lanes, Lanes, Lanes, Lanes) = Default::default();
+    let lanes = |f: usize| unsafe { &*(sparse_base.add(f * stride) as *const Lanes) };
+    let chunks = sparse.chunks_exact(4);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        let (w0, w1, w2, w3) = (
+            lanes(chunk[0].0 as usize),
+            lanes(chunk[1].0 as usize),
+            lanes(chunk[2].0 as usize),
+            lanes(chunk[3].0 as usize),
+        );
+        let (v0, v1, v2, v3) = (chunk[0].1, chunk[1].1, chunk[2].1, chunk[3].1);
+        for k in 0..LANES {
+            s0[k] += v0 * w0[k];
+            s1[k] += v1 * w1[k];
+            s2[k] += v2 * w2[k];
+            s3[k] += v3 * w3[k];
+        }
+    }
+    for &(f, v) in rest {
+        let w = lanes(f as usize);
+        for k in 0..LANES {
+            s0[k] += v * w[k];
+        }
+    }
+    let dense_lanes = |d: usize| unsafe { &*(dense_base.add(d * stride) as *const Lanes) };
+    let chunks = dense.chunks_exact(4);
+    let rest_from = dense.len() - chunks.remainder().len();
+    for (c, chunk) in chunks.enumerate() {
+        let d = 4 * c;
+        let (w0, w1, w2, w3) = (
+            dense_lanes(d),
+            dense_lanes(d + 1),
+            dense_lanes(d + 2),
+            dense_lanes(d + 3),
+        );
+        for k in 0..LANES {
+            s0[k] += chunk[0] * w0[k];
+            s1[k] += chunk[1] * w1[k];
+            s2[k] += chunk[2] * w2[k];
+            s3[k] += chunk[3] * w3[k];
+        }
+    }
+    for (d, &v) in dense.iter().enumerate().skip(rest_from) {
+        let w = dense_lanes(d);
+        for k in 0..LANES {
+            s0[k] += v * w[k];
+        }
+    }
+    let mut out: Lanes = [0.0; LANES];
+    for k in 0..LANES {
+        out[k] = (s0[k] + s1[k]) + (s2[k] + s3[k]);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -373,7 +750,12 @@ mod tests {
             .map(|i| vec![((i % 3) as u32, 1.0), (3, 0.5)])
             .collect();
         let labels: Vec<usize> = (0..30).map(|i| i % 3).collect();
-        let model = train(&rows, &labels, 3, 4, &SvmConfig::default());
+        let model = train(
+            &Rows::from_rows(&rows, 4, 4),
+            &labels,
+            3,
+            &SvmConfig::default(),
+        );
         let mut scores = vec![0.0; 3];
         for (row, &label) in rows.iter().zip(&labels) {
             model.scores(row, &mut scores);
@@ -390,9 +772,143 @@ mod tests {
             .map(|i| vec![((i % 5) as u32, 1.0), (5 + (i % 7) as u32, 0.3)])
             .collect();
         let labels: Vec<usize> = (0..50).map(|i| i % 5).collect();
-        let a = train(&rows, &labels, 5, 12, &SvmConfig::default());
-        let b = train(&rows, &labels, 5, 12, &SvmConfig::default());
+        let rows = Rows::from_rows(&rows, 12, 12);
+        let a = train(&rows, &labels, 5, &SvmConfig::default());
+        let b = train(&rows, &labels, 5, &SvmConfig::default());
         assert_eq!(a.weights, b.weights);
         assert_eq!(a.bias, b.bias);
+    }
+
+    /// Twenty classes (three blocks), each with its own feature and a
+    /// dense block that hints at it, plus noise shared by neighbours.
+    fn many_classes() -> (Vec<SparseRow>, Vec<usize>) {
+        let mut rows = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..400 {
+            let class = i % 20;
+            let mut row = vec![
+                (class as u32, 1.0),
+                (20 + ((class + i / 20) % 20) as u32, 0.4),
+            ];
+            row.push((40, (class % 4) as f32 * 0.1));
+            row.push((41, (class / 4) as f32 * 0.1));
+            rows.push(row);
+            labels.push(class);
+        }
+        (rows, labels)
+    }
+
+    fn accuracy(model: &LinearModel, rows: &[SparseRow], labels: &[usize]) -> usize {
+        let mut scores = vec![0.0; model.classes];
+        rows.iter()
+            .zip(labels)
+            .filter(|(row, label)| {
+                model.scores(row, &mut scores);
+                (0..model.classes).max_by(|&a, &b| scores[a].total_cmp(&scores[b])) == Some(**label)
+            })
+            .count()
+    }
+
+    #[test]
+    fn classes_in_several_blocks_train_like_one_block() {
+        let (rows, labels) = many_classes();
+        let all = Rows::from_rows(&rows, 42, 40);
+        let model = train(&all, &labels, 20, &SvmConfig::default());
+        assert_eq!((model.classes, model.weights.len()), (20, 42 * 20));
+        assert_eq!(accuracy(&model, &rows, &labels), rows.len());
+    }
+
+    #[test]
+    fn setting_examples_aside_gives_the_same_answers_as_checking_them_all() {
+        let (rows, labels) = many_classes();
+        let all = Rows::from_rows(&rows, 42, 40);
+        let quick = train(&all, &labels, 20, &SvmConfig::default());
+        let careful = SvmConfig {
+            shrink_margin: f32::INFINITY,
+            checks: usize::MAX,
+            tolerance: 0.01,
+            max_passes: 1000,
+            ..SvmConfig::default()
+        };
+        let converged = train(&all, &labels, 20, &careful);
+        assert_eq!(
+            accuracy(&quick, &rows, &labels),
+            accuracy(&converged, &rows, &labels)
+        );
+        for (q, c) in quick.bias.iter().zip(&converged.bias) {
+            assert!((q - c).abs() < 0.2, "bias {q} against {c}");
+        }
+    }
+
+    #[test]
+    fn rows_keep_the_dense_block_apart() {
+        let mut rows = Rows::new(6, 4);
+        rows.push(&[(2, 0.5), (0, 1.0), (4, 0.1), (5, 0.2)]);
+        rows.push(&[(1, 1.0)]);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows.sparse(0), &[(2, 0.5), (0, 1.0)]);
+        assert_eq!(rows.dense_of(0), &[0.1, 0.2]);
+        assert_eq!(rows.sparse(1), &[(1, 1.0)]);
+        assert!(rows.dense_of(1).is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "dense block")]
+    fn a_partial_dense_block_is_refused() {
+        Rows::new(6, 4).push(&[(0, 1.0), (5, 0.2)]);
+    }
+
+    #[test]
+    fn alike_classes_share_a_block() {
+        // Classes 0 and 9 use the same features, as do 1 and 10; the rest
+        // have features of their own.
+        let mut rows = Vec::new();
+        let mut labels = Vec::new();
+        for class in 0..12usize {
+            let feature = match class {
+                9 => 0,
+                10 => 37,
+                c => c as u32 * 37,
+            };
+            rows.push(vec![(feature, 1.0)]);
+            labels.push(class);
+        }
+        let all = Rows::from_rows(&rows, 500, 500);
+        let slots = group_classes(&all, &labels, 12);
+        let mut sorted = slots.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 12, "one slot per class: {slots:?}");
+        assert_eq!(slots[0] / LANES, slots[9] / LANES);
+        assert_eq!(slots[1] / LANES, slots[10] / LANES);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx_sum_is_the_portable_sum() {
+        if !std::arch::is_x86_feature_detected!("avx") {
+            return;
+        }
+        let stride = 16;
+        let weights: Vec<f32> = (0..stride * 50)
+            .map(|i| ((i * 7919) % 113) as f32 / 37.0 - 1.5)
+            .collect();
+        let sparse: Vec<(u32, f32)> = (0..23)
+            .map(|k| ((k * 13 % 40) as u32, k as f32 * 0.37 - 2.0))
+            .collect();
+        let dense: Vec<f32> = (0..7).map(|d| d as f32 * 0.11 - 0.3).collect();
+        for lane0 in [0, LANES] {
+            // SAFETY: columns below 40 and 7 dense values from column 40, in
+            // a 50-row table of `stride` lanes.
+            let (portable, avx) = unsafe {
+                let base = weights.as_ptr().add(lane0);
+                let dense_base = base.add(40 * stride);
+                (
+                    weighted_sum(base, dense_base, stride, &sparse, &dense),
+                    weighted_sum_avx(base, dense_base, stride, &sparse, &dense),
+                )
+            };
+            assert_eq!(portable, avx);
+        }
     }
 }
