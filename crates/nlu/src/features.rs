@@ -52,9 +52,9 @@ impl Default for FeatureConfig {
             min_df: 1,
             static_vectors: true,
             static_weight: 1.0,
-            // The first 32 principal components did as well as all 128 on
-            // banking77 validation folds, at two thirds of the row length.
-            static_dims: 32,
+            // Fewer (32, 64) were 0.2 points worse on banking77 validation
+            // folds for 10 % less training time.
+            static_dims: 128,
         }
     }
 }
@@ -543,10 +543,10 @@ mod tests {
             .filter(|(c, _)| *c as usize >= space.idf.len())
             .map(|(_, v)| *v)
             .collect();
-        assert_eq!(dense.len(), 32);
+        assert_eq!(dense.len(), 128);
         let norm: f32 = dense.iter().map(|v| v * v).sum();
         assert!((norm - 1.0).abs() < 1e-4, "norm {norm}");
-        assert_eq!(space.dimension(), space.idf.len() + 32);
+        assert_eq!(space.dimension(), space.idf.len() + 128);
         // Other languages have no static vectors.
         let spanish = FeatureSpace::fit(FeatureConfig::default(), Language::Spanish, &docs);
         assert_eq!(spanish.static_resource(), None);
