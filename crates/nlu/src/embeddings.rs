@@ -11,7 +11,7 @@
 //!
 //! English only: the model and its vocabulary are English.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, RwLock};
 
 use std::sync::atomic::{AtomicU16, Ordering};
 
@@ -55,7 +55,14 @@ pub struct StaticVectors {
     /// 128 multiply-adds (most of training a small assistant), and an
     /// assistant's words use a few thousand pieces.
     piece_clusters: Vec<AtomicU16>,
+    /// The clusters of words of several pieces met so far (a nearest
+    /// centroid costs 256 × 128 multiply-adds: a third of a parse with
+    /// fields when computed every time), up to [`MAX_CACHED_WORDS`].
+    word_clusters: RwLock<FxHashMap<Box<str>, u16>>,
 }
+
+/// Most multi-piece words whose cluster is remembered.
+const MAX_CACHED_WORDS: usize = 100_000;
 
 /// A problem in a vector file.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -104,6 +111,7 @@ impl StaticVectors {
             scales: f32s(vectors_end..scales_end),
             centroids: f32s(scales_end..centroids_end),
             piece_clusters: (0..count).map(|_| AtomicU16::new(NOT_YET)).collect(),
+            word_clusters: RwLock::new(FxHashMap::default()),
         };
         if vectors.centroids.is_empty() {
             return Err(VectorFileError("no clusters"));
@@ -151,15 +159,44 @@ impl StaticVectors {
     pub fn cluster(&self, word: &str) -> u16 {
         let mut pieces = [0u32; 16];
         let count = self.word_pieces(word, &mut pieces);
-        if count == 1 {
-            return self.piece_cluster(pieces[0]);
+        self.cluster_of_pieces(word, &pieces[..count])
+    }
+
+    /// [`StaticVectors::add_word`] and [`StaticVectors::cluster`] at once
+    /// (the word is cut into pieces once).
+    pub fn add_word_with_cluster(&self, word: &str, weight: f32, out: &mut [f32]) -> u16 {
+        let mut pieces = [0u32; 16];
+        let count = self.word_pieces(word, &mut pieces);
+        let share = weight / count as f32;
+        for &piece in &pieces[..count] {
+            self.add_piece(piece, share, out);
+        }
+        self.cluster_of_pieces(word, &pieces[..count])
+    }
+
+    fn cluster_of_pieces(&self, word: &str, pieces: &[u32]) -> u16 {
+        if let [piece] = pieces {
+            return self.piece_cluster(*piece);
+        }
+        let cached = |cache: &FxHashMap<Box<str>, u16>| cache.get(word).copied();
+        if let Some(cluster) = cached(&self.word_clusters.read().unwrap_or_else(|e| e.into_inner()))
+        {
+            return cluster;
         }
         let mut v = [0.0; MAX_DIMS];
         let v = &mut v[..self.dims];
-        for &piece in &pieces[..count] {
+        for &piece in pieces {
             self.add_piece(piece, 1.0, v);
         }
-        self.nearest_centroid(v)
+        let cluster = self.nearest_centroid(v);
+        let mut cache = self
+            .word_clusters
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        if cache.len() < MAX_CACHED_WORDS {
+            cache.insert(word.into(), cluster);
+        }
+        cluster
     }
 
     fn add_piece(&self, piece: u32, weight: f32, out: &mut [f32]) {
@@ -315,6 +352,16 @@ mod tests {
         let vectors = for_language(Language::English).unwrap();
         let cluster = |w: &str| vectors.cluster(w);
         assert_eq!(cluster("monday"), cluster("tuesday"));
+        // A word of several pieces: computed, then remembered, the same.
+        assert_eq!(cluster("playlist"), cluster("playlist"));
+        let mut v = vec![0.0; vectors.dims()];
+        assert_eq!(
+            vectors.add_word_with_cluster("playlist", 1.0, &mut v),
+            cluster("playlist")
+        );
+        let mut w = vec![0.0; vectors.dims()];
+        vectors.add_word("playlist", 1.0, &mut w);
+        assert_eq!(v, w);
         assert_ne!(cluster("monday"), cluster("pizza"));
         assert!(cluster("playlist") < 256);
     }

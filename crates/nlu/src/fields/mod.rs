@@ -265,10 +265,9 @@ impl FieldExtractor {
             if token.kind != TokenKind::Word {
                 continue;
             }
-            let cluster = vectors.cluster(&token.norm) as u64;
-            annotations.add_id(Annotations::id_of("cl", cluster, 0), t, t);
             v.fill(0.0);
-            vectors.add_word(&token.norm, 1.0, v);
+            let cluster = vectors.add_word_with_cluster(&token.norm, 1.0, v) as u64;
+            annotations.add_id(Annotations::id_of("cl", cluster, 0), t, t);
             crate::embeddings::normalize(v);
             for (f, centroid) in self.centroids.iter().enumerate() {
                 let Some(centroid) = centroid else { continue };
