@@ -14,12 +14,12 @@
 //! adjacent). Training one class at a time was bound by reading rows from
 //! memory: a row is larger than the work done with it for one class.
 //!
-//! Most (example, class) pairs are far outside the margin after their first
-//! visit and never matter again; they are set aside at once (shrinking with
-//! a margin of 0), so after the first pass an example is visited only for
-//! the few classes it is close to. Validation splits of banking77 showed no
+//! Most (example, class) pairs are far outside the margin after the first
+//! pass and never matter again; they are set aside from the second pass on
+//! (shrinking with a margin of 0), so an example is then visited only for
+//! the few classes it is close to. Validation folds of banking77 showed no
 //! loss against liblinear's cautious shrinking with a final check of every
-//! pair, at less than half the time (`bench/research/REPORT.md`).
+//! pair, at two thirds of the time (`bench/research/REPORT.md`, section 8).
 
 use crate::features::SparseRow;
 use crate::rng::{SplitMix, shuffle};
@@ -42,6 +42,9 @@ pub struct SvmConfig {
     /// at every example again (each time costs a pass over all of them);
     /// with 0, the examples set aside stay aside.
     pub checks: usize,
+    /// Passes before any example is set aside (the first decisions are
+    /// made with weights that have seen few examples).
+    pub shrink_after: usize,
 }
 
 impl Default for SvmConfig {
@@ -53,6 +56,7 @@ impl Default for SvmConfig {
             seed: 0x5eed,
             shrink_margin: 0.0,
             checks: 0,
+            shrink_after: 1,
         }
     }
 }
@@ -341,6 +345,8 @@ struct Solver<'a> {
     shrink_above: Vec<f32>,
     shrink_margin: f32,
     checks_left: usize,
+    passes_done: usize,
+    shrink_after: usize,
 }
 
 impl<'a> Solver<'a> {
@@ -392,7 +398,16 @@ impl<'a> Solver<'a> {
             state: vec![State::Running; classes],
             pg_max: vec![f32::NEG_INFINITY; classes],
             pg_min: vec![f32::INFINITY; classes],
-            shrink_above: vec![config.shrink_margin; classes],
+            shrink_above: vec![
+                if config.shrink_after == 0 {
+                    config.shrink_margin
+                } else {
+                    f32::INFINITY
+                };
+                classes
+            ],
+            passes_done: 0,
+            shrink_after: config.shrink_after,
             shrink_margin: config.shrink_margin,
             checks_left: config.checks,
         }
@@ -564,6 +579,12 @@ impl<'a> Solver<'a> {
     /// when every class is done.
     fn end_pass(&mut self, tolerance: f32) -> bool {
         let n = self.labels.len();
+        self.passes_done += 1;
+        let margin = if self.passes_done < self.shrink_after {
+            f32::INFINITY
+        } else {
+            self.shrink_margin
+        };
         for c in 0..self.classes {
             if self.state[c] != State::Running {
                 continue;
@@ -583,7 +604,7 @@ impl<'a> Solver<'a> {
             // liblinear's rule (the largest projected gradient of the last
             // pass), and never more than the margin.
             let liblinear = if pg_max <= 0.0 { f32::INFINITY } else { pg_max };
-            self.shrink_above[c] = liblinear.min(self.shrink_margin);
+            self.shrink_above[c] = liblinear.min(margin);
         }
         if self.state.contains(&State::Running) {
             return false;
@@ -833,6 +854,15 @@ mod tests {
         let converged = train(&all, &labels, 20, &careful);
         assert_eq!(
             accuracy(&quick, &rows, &labels),
+            accuracy(&converged, &rows, &labels)
+        );
+        let from_the_start = SvmConfig {
+            shrink_after: 0,
+            ..SvmConfig::default()
+        };
+        let earliest = train(&all, &labels, 20, &from_the_start);
+        assert_eq!(
+            accuracy(&earliest, &rows, &labels),
             accuracy(&converged, &rows, &labels)
         );
         for (q, c) in quick.bias.iter().zip(&converged.bias) {
