@@ -198,7 +198,7 @@ impl Store {
                         // a copy. (Address space only; 256 MB at most.)
                         conn.execute("PRAGMA mmap_size = 268435456").await?;
                         // Checkpoints run in the background (see
-                        // `spawn_sqlite_checkpointer`), not in the commit of
+                        // `direct::run_checkpointer`), not in the commit of
                         // whichever turn crosses the threshold; this one only
                         // bounds the WAL (40 MB) if that task is not running.
                         conn.execute("PRAGMA wal_autocheckpoint = 10000").await?;
@@ -228,7 +228,6 @@ impl Store {
             };
             let direct = Direct::open(settings)?;
             let _ = store.inner.direct.set(direct);
-            spawn_sqlite_checkpointer(&store);
         }
         Ok(store)
     }
@@ -303,33 +302,6 @@ impl Store {
     pub(crate) async fn conn(&self) -> Result<sqlx::pool::PoolConnection<Any>> {
         Ok(self.inner.pool.acquire().await?)
     }
-}
-
-/// Copies the WAL into the database file every half second, so that no
-/// turn's commit pays for a checkpoint (and its fsyncs). PASSIVE never waits
-/// for readers or writers; what it cannot copy yet is copied next time. The
-/// task ends with the store.
-fn spawn_sqlite_checkpointer(store: &Store) {
-    let store = Arc::downgrade(&store.inner);
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_millis(500));
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            every.tick().await;
-            let Some(inner) = store.upgrade() else {
-                return;
-            };
-            if inner.pool.is_closed() {
-                return;
-            }
-            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .fetch_all(&inner.pool)
-                .await
-            {
-                tracing::debug!(%error, "SQLite checkpoint");
-            }
-        }
-    });
 }
 
 fn connect_error(backend: Backend, error: sqlx::Error) -> StoreError {

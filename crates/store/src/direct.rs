@@ -48,6 +48,11 @@ const MAX_BATCH: usize = 64;
 /// afterwards.
 const KEPT_READERS: usize = 8;
 
+/// How often the WAL is copied into the database file. Under load a turn
+/// adds a few pages to the WAL; copying often keeps each checkpoint short
+/// and the WAL small (it is reused from its start once all of it is copied).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
 /// Dialogues kept in memory per generation of [`DialogueCache`].
 const CACHED_DIALOGUES: usize = 4096;
 
@@ -66,6 +71,8 @@ pub(crate) struct Direct {
     readers: Mutex<Vec<Connection>>,
     /// `None` once closed; the writer thread ends when this sender is gone.
     writer: Mutex<Option<mpsc::Sender<Job>>>,
+    /// Dropped to stop the checkpoint thread.
+    checkpointer: Mutex<Option<mpsc::Sender<()>>>,
     closed: AtomicBool,
     dialogues: Mutex<DialogueCache>,
 }
@@ -130,17 +137,18 @@ impl Direct {
     /// exist and be migrated.
     pub(crate) fn open(settings: DirectSettings) -> Result<Direct> {
         let writer = open_writer(&settings)?;
+        let checkpointer = open_writer(&settings)?;
         let (sender, jobs) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("otto-sqlite-writer".to_owned())
-            .spawn(move || run_writer(writer, jobs))
-            .map_err(|error| StoreError::Sqlite {
-                message: format!("cannot start the SQLite writer thread: {error}"),
-            })?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        spawn("otto-sqlite-writer", move || run_writer(writer, jobs))?;
+        spawn("otto-sqlite-checkpoint", move || {
+            run_checkpointer(checkpointer, stopped)
+        })?;
         Ok(Direct {
             settings,
             readers: Mutex::new(Vec::new()),
             writer: Mutex::new(Some(sender)),
+            checkpointer: Mutex::new(Some(stop)),
             closed: AtomicBool::new(false),
             dialogues: Mutex::new(DialogueCache::default()),
         })
@@ -244,11 +252,37 @@ impl Direct {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .take();
+        self.checkpointer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
         self.readers
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clear();
         *self.cache() = DialogueCache::default();
+    }
+}
+
+fn spawn(name: &str, run: impl FnOnce() + Send + 'static) -> Result<()> {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(run)
+        .map(|_| ())
+        .map_err(|error| StoreError::Sqlite {
+            message: format!("cannot start the thread {name}: {error}"),
+        })
+}
+
+/// Copies the WAL into the database file every [`CHECKPOINT_EVERY`], so that
+/// no commit pays for a checkpoint (and its fsyncs). PASSIVE never waits for
+/// readers or writers; what it cannot copy yet is copied next time. Ends
+/// when the store is closed or dropped.
+fn run_checkpointer(conn: Connection, stop: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(error) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::debug!(%error, "SQLite checkpoint");
+        }
     }
 }
 
@@ -299,8 +333,9 @@ fn open_writer(settings: &DirectSettings) -> Result<Connection> {
     conn.pragma_update(None, "synchronous", synchronous)?;
     // See `open_reader`.
     conn.pragma_update(None, "mmap_size", 0)?;
-    // Checkpoints run in the background task of `db.rs`.
-    conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
+    // Checkpoints run in their own thread (`run_checkpointer`); this only
+    // bounds the WAL (200 MB) should that thread fall far behind.
+    conn.pragma_update(None, "wal_autocheckpoint", 50_000)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
