@@ -11,7 +11,10 @@
 //! - **commits** go to one writer thread that puts every turn waiting at that
 //!   moment into one transaction (group commit), each turn in a savepoint so
 //!   that one refused turn (its dialogue changed, a repeated message) does not
-//!   take the others with it, and answers each only after `COMMIT` returned.
+//!   take the others with it, and answers each only after `COMMIT` returned;
+//! - a dialogue this process committed is reused from memory while its stored
+//!   SID and version are unchanged ([`DialogueCache`]);
+//! - a checkpoint thread copies the WAL into the database file.
 //!
 //! Everything else on SQLite (the REST API, builds, events) stays on sqlx;
 //! both meet at SQLite's own locks, waiting up to the busy timeout.
