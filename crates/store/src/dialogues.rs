@@ -22,7 +22,7 @@ use otto_engine::DialogueState;
 use otto_model::Sid;
 use sqlx::any::AnyRow;
 
-use crate::db::{Backend, Store, Tx, int, query_with, resolve_assistant, sid, text};
+use crate::db::{Arg, Backend, Store, Tx, int, query_with, resolve_assistant, sid, text};
 use crate::direct::ready;
 use crate::error::{ResourceKind, Result, StoreError};
 use crate::events::{NewEvent, enqueue};
@@ -396,21 +396,9 @@ pub(crate) async fn commit_in<C: SqlConn>(conn: &mut C, job: CommitJob) -> Resul
         // UPDATE writes it and checks that nobody changed it meanwhile (the
         // version), and the record is known without reading it back.
         Some(current) if current.sid == state.sid => {
-            let changed = conn
-                .execute(
-                    UPDATE_LOADED_DIALOGUE,
-                    vec![
-                        state.channel.as_str().into(),
-                        state_text.into(),
-                        active.into(),
-                        counted.into(),
-                        last_input_at.into(),
-                        now.into(),
-                        (&state.sid).into(),
-                        current.version.into(),
-                    ],
-                )
-                .await?;
+            let mut args = update_args(&state, state_text, (active, counted, last_input_at, now));
+            args.push(current.version.into());
+            let changed = conn.execute(UPDATE_LOADED_DIALOGUE, args).await?;
             if changed != 1 {
                 let found = conn.active_dialogue(assistant, user).await?;
                 return Err(StoreError::DialogueChanged {
@@ -438,7 +426,7 @@ pub(crate) async fn commit_in<C: SqlConn>(conn: &mut C, job: CommitJob) -> Resul
                 assistant,
                 user,
                 expected,
-                &state,
+                state,
                 state_text,
                 (active, counted, last_input_at, now),
             )
@@ -494,6 +482,23 @@ pub(crate) async fn commit_in<C: SqlConn>(conn: &mut C, job: CommitJob) -> Resul
     })
 }
 
+/// `$1`…`$7` of [`UPDATE_DIALOGUE`] and [`UPDATE_LOADED_DIALOGUE`].
+fn update_args(
+    state: &DialogueState,
+    state_text: String,
+    (active, counted, last_input_at, now): (i64, i64, i64, i64),
+) -> Vec<Arg> {
+    vec![
+        state.channel.as_str().into(),
+        state_text.into(),
+        active.into(),
+        counted.into(),
+        last_input_at.into(),
+        now.into(),
+        (&state.sid).into(),
+    ]
+}
+
 /// A commit that starts a new dialogue (or writes one the lock did not load):
 /// the slow path, checking what is active and reading the result back.
 async fn write_other_dialogue<C: SqlConn>(
@@ -501,7 +506,7 @@ async fn write_other_dialogue<C: SqlConn>(
     assistant: &Sid,
     user: &str,
     expected: Option<(Sid, i64)>,
-    state: &DialogueState,
+    state: DialogueState,
     state_text: String,
     (active, counted, last_input_at, now): (i64, i64, i64, i64),
 ) -> Result<DialogueRecord> {
@@ -527,19 +532,8 @@ async fn write_other_dialogue<C: SqlConn>(
                     ),
                 ));
             }
-            conn.execute(
-                UPDATE_DIALOGUE,
-                vec![
-                    state.channel.as_str().into(),
-                    state_text.into(),
-                    active.into(),
-                    counted.into(),
-                    last_input_at.into(),
-                    now.into(),
-                    (&state.sid).into(),
-                ],
-            )
-            .await?;
+            let args = update_args(&state, state_text, (active, counted, last_input_at, now));
+            conn.execute(UPDATE_DIALOGUE, args).await?;
         }
         None => {
             // A new dialogue replaces the user's active one.
@@ -575,7 +569,7 @@ async fn write_other_dialogue<C: SqlConn>(
                 assistant_sid: assistant.clone(),
                 user_identifier: user.to_owned(),
                 channel: state.channel.clone(),
-                state: state.clone(),
+                state,
                 active: active != 0,
                 version: 1,
                 turn_count: counted,
