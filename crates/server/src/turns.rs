@@ -55,6 +55,8 @@ impl From<StoreError> for TurnError {
 #[derive(Debug, Clone)]
 pub struct TurnOutcome {
     pub assistant_sid: Sid,
+    /// The engine's result; its `events` are empty: they went to the store
+    /// with the commit (`committed.events_enqueued` says how many were queued).
     pub result: TurnResult,
     /// What the store holds now.
     pub committed: CommittedTurn,
@@ -243,7 +245,7 @@ impl TurnService {
                 tracing::Span::current().record("dialogue_sid", dialogue.sid.as_str());
             }
             let now = self.now();
-            let result = self
+            let mut result = self
                 .engine
                 .turn(bot, lock.state(), input.clone(), now)
                 .await;
@@ -255,7 +257,11 @@ impl TurnService {
                     output: turn_record_output(&result),
                     task: result.task.clone(),
                 }),
-                events: result.events.iter().map(NewEvent::from_engine).collect(),
+                // Moved, not copied: each event holds the whole memory.
+                events: std::mem::take(&mut result.events)
+                    .into_iter()
+                    .map(NewEvent::from_engine)
+                    .collect(),
                 message_sid: message_sid.map(str::to_owned),
             };
             match lock.commit(commit).await {
@@ -367,7 +373,11 @@ impl TurnService {
         lock.commit(TurnCommit {
             state: expired.state,
             turn: None,
-            events: expired.events.iter().map(NewEvent::from_engine).collect(),
+            events: expired
+                .events
+                .into_iter()
+                .map(NewEvent::from_engine)
+                .collect(),
             message_sid: None,
         })
         .await?;

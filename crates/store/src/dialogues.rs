@@ -93,7 +93,8 @@ pub struct TurnCommit {
 /// What a commit stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommittedTurn {
-    pub dialogue: DialogueRecord,
+    /// Shared with the SQLite dialogue cache, which keeps it for the next turn.
+    pub dialogue: Arc<DialogueRecord>,
     /// The turn's `seq`, when a turn was recorded.
     pub turn_seq: Option<i64>,
     /// Event deliveries queued.
@@ -243,7 +244,8 @@ pub struct UserLock {
     assistant_sid: Sid,
     user: String,
     held: Held,
-    loaded: Option<DialogueRecord>,
+    /// Shared with the SQLite dialogue cache: not copied per turn.
+    loaded: Option<Arc<DialogueRecord>>,
 }
 
 impl std::fmt::Debug for UserLock {
@@ -259,7 +261,7 @@ impl std::fmt::Debug for UserLock {
 impl UserLock {
     /// The user's active dialogue as of taking the lock.
     pub fn dialogue(&self) -> Option<&DialogueRecord> {
-        self.loaded.as_ref()
+        self.loaded.as_deref()
     }
 
     /// The engine state to continue (`None`: the engine starts a new dialogue).
@@ -337,7 +339,7 @@ pub(crate) struct CommitJob {
     pub(crate) assistant: Sid,
     pub(crate) user: String,
     /// The active dialogue when the lock was taken.
-    pub(crate) loaded: Option<DialogueRecord>,
+    pub(crate) loaded: Option<Arc<DialogueRecord>>,
     pub(crate) commit: TurnCommit,
     /// `commit.state` and its turn's output, as stored (JSON).
     pub(crate) state_text: String,
@@ -409,14 +411,18 @@ pub(crate) async fn commit_in<C: SqlConn>(conn: &mut C, job: CommitJob) -> Resul
                 });
             }
             DialogueRecord {
+                sid: current.sid.clone(),
+                account_sid: current.account_sid.clone(),
+                assistant_sid: current.assistant_sid.clone(),
+                user_identifier: current.user_identifier.clone(),
                 channel: state.channel.clone(),
                 active: active != 0,
                 version: current.version + 1,
                 turn_count: current.turn_count + counted,
                 last_input_at,
+                date_created: current.date_created,
                 date_updated: now,
                 state,
-                ..current
             }
         }
         loaded => {
@@ -434,6 +440,7 @@ pub(crate) async fn commit_in<C: SqlConn>(conn: &mut C, job: CommitJob) -> Resul
         }
     };
 
+    let dialogue = Arc::new(dialogue);
     let turn_seq = match turn {
         Some(turn) => {
             let seq = dialogue.turn_count;
@@ -613,7 +620,7 @@ impl Store {
                     .bind(lock_key(assistant, user))
                     .fetch_all(&mut *tx)
                     .await?;
-                let loaded = tx.active_dialogue(assistant, user).await?;
+                let loaded = tx.active_dialogue(assistant, user).await?.map(Arc::new);
                 (Held::Postgres(tx, guard), loaded)
             }
             Backend::Sqlite => {

@@ -163,7 +163,7 @@ impl Direct {
         &self,
         assistant: &Sid,
         user: &str,
-    ) -> Result<Option<DialogueRecord>> {
+    ) -> Result<Option<Arc<DialogueRecord>>> {
         let key = DialogueCache::key(assistant, user);
         let cached = self.cache().get(&key);
         let (found, fresh) = self.read(|conn| {
@@ -186,7 +186,7 @@ impl Direct {
             Some(record) if fresh => self.cache().insert(key, record.clone()),
             Some(_) => {}
         }
-        Ok(found.map(|record| (*record).clone()))
+        Ok(found)
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, DialogueCache> {
@@ -239,8 +239,7 @@ impl Direct {
         // write the cache between the commit and here.
         match &result {
             Ok(done) if done.dialogue.active => {
-                let record = Arc::new(done.dialogue.clone());
-                self.cache().insert(key, record);
+                self.cache().insert(key, done.dialogue.clone());
             }
             _ => self.cache().remove(&key),
         }
@@ -365,7 +364,7 @@ fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
 /// One transaction for the batch, one savepoint per turn. Answers go out
 /// after `COMMIT`; if the transaction fails, every turn of it fails.
 fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
-    if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(error) = control(conn, "BEGIN IMMEDIATE") {
         for job in batch {
             let _ = job.reply.send(Err(from_sqlite_ref(&error)));
         }
@@ -386,10 +385,10 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
     }
     let committed = match broken {
         Some(error) => Err(error),
-        None => conn.execute_batch("COMMIT"),
+        None => control(conn, "COMMIT"),
     };
     if let Err(error) = committed {
-        let _ = conn.execute_batch("ROLLBACK");
+        let _ = control(conn, "ROLLBACK");
         for (reply, result) in done {
             let _ = reply.send(result.and_then(|_| Err(from_sqlite_ref(&error))));
         }
@@ -409,13 +408,20 @@ fn commit_in_savepoint(
     conn: &mut Connection,
     job: CommitJob,
 ) -> rusqlite::Result<Result<CommittedTurn>> {
-    conn.execute_batch("SAVEPOINT turn")?;
+    control(conn, "SAVEPOINT turn")?;
     let result = ready(commit_in(conn, job));
     if result.is_err() {
-        conn.execute_batch("ROLLBACK TO turn")?;
+        control(conn, "ROLLBACK TO turn")?;
     }
-    conn.execute_batch("RELEASE turn")?;
+    control(conn, "RELEASE turn")?;
     Ok(result)
+}
+
+/// A transaction-control statement, prepared once: `execute_batch` would
+/// parse it again on every call, five times a turn.
+fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 /// Runs a future that never waits (a [`SqlConn`] call on a direct

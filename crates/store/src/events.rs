@@ -48,10 +48,10 @@ impl NewEvent {
 
     /// An engine event; the payload is its form parameters as a JSON array of
     /// `[name, value]` pairs (order kept), read back by [`ClaimedEvent::form_params`].
-    pub fn from_engine(event: &otto_engine::Event) -> NewEvent {
+    pub fn from_engine(event: otto_engine::Event) -> NewEvent {
         NewEvent {
             event: event.kind.name().to_owned(),
-            payload: Payload::Engine(Box::new(event.clone())),
+            payload: Payload::Engine(Box::new(event)),
         }
     }
 

@@ -101,7 +101,7 @@ async fn commit_and_reload(db: TestDb) {
     assert_eq!(done.turn_seq, Some(1));
     // Only the subscribed event is queued.
     assert_eq!(done.events_enqueued, 1);
-    let dialogue = done.dialogue;
+    let dialogue = (*done.dialogue).clone();
     assert_eq!(dialogue.sid, sid);
     assert_eq!(dialogue.account_sid, acc);
     assert_eq!(dialogue.assistant_sid, assistant);
@@ -753,7 +753,12 @@ async fn engine_turns_persist(db: TestDb) {
                     output: serde_json::to_value(&result.output).unwrap(),
                     task: result.task.clone(),
                 }),
-                events: result.events.iter().map(NewEvent::from_engine).collect(),
+                events: result
+                    .events
+                    .iter()
+                    .cloned()
+                    .map(NewEvent::from_engine)
+                    .collect(),
                 message_sid: Some(message.to_owned()),
             })
             .await
