@@ -14,6 +14,11 @@
 //! adjacent). Training one class at a time was bound by reading rows from
 //! memory: a row is larger than the work done with it for one class.
 //!
+//! Blocks of eight classes are independent problems too: training spreads
+//! them over two threads, each block with the same visiting order whatever
+//! thread solves it, so the model is the same bit for bit on any number of
+//! threads.
+//!
 //! Most (example, class) pairs are far outside the margin after the first
 //! pass and never matter again; they are set aside from the second pass on
 //! (shrinking with a margin of 0), so an example is then visited only for
@@ -114,20 +119,122 @@ impl LinearModel {
 /// tolerance; if it had set examples aside, it may check them all once more
 /// ([`SvmConfig::checks`]) when no class is running any more.
 pub fn train(rows: &Rows, labels: &[usize], classes: usize, config: &SvmConfig) -> LinearModel {
+    let threads = if config.checks == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS))
+    } else {
+        1
+    };
+    train_with_threads(rows, labels, classes, config, threads)
+}
+
+/// Most threads training uses.
+const MAX_THREADS: usize = 2;
+
+/// [`train`] on `threads` threads. Without final checks
+/// ([`SvmConfig::checks`] = 0), each block of [`LANES`] classes is a
+/// problem of its own: it sees the examples in the same order (each block
+/// draws the same shuffles from the same seed) and only its own weights, so
+/// its result does not depend on which thread solves it, in what order, or
+/// next to which other blocks; the model is the same on any number of
+/// threads, bit for bit. With checks, every class waits for the others
+/// before its check, so all blocks train together on one thread.
+pub fn train_with_threads(
+    rows: &Rows,
+    labels: &[usize],
+    classes: usize,
+    config: &SvmConfig,
+    threads: usize,
+) -> LinearModel {
     assert!(labels.len() == rows.len() && labels.iter().all(|&y| y < classes));
+    let slot_of = group_classes(rows, labels, classes);
+    let blocks = slot_of.iter().max().map_or(0, |&s| s / LANES + 1);
+    let mut class_at = vec![None; blocks * LANES];
+    for (c, &slot) in slot_of.iter().enumerate() {
+        class_at[slot] = Some(c);
+    }
+    let norms: Vec<f32> = (0..labels.len())
+        .map(|i| {
+            let sparse: f32 = rows.sparse(i).iter().map(|(_, v)| v * v).sum();
+            let dense: f32 = rows.dense_of(i).iter().map(|v| v * v).sum();
+            sparse + dense + BIAS * BIAS
+        })
+        .collect();
+    let solve = |lanes: &[Option<usize>]| {
+        let mut solver = Solver::new(rows, labels, &norms, lanes.to_vec(), config);
+        let mut order: Vec<usize> = (0..labels.len()).collect();
+        let mut rng = SplitMix(config.seed);
+        for _ in 0..config.max_passes {
+            shuffle(&mut order, &mut rng);
+            solver.pass(&order);
+            if solver.end_pass(config.tolerance) {
+                break;
+            }
+        }
+        solver.into_lanes()
+    };
+    let solved: Vec<Solved> = if threads <= 1 || config.checks > 0 || blocks <= 1 {
+        vec![solve(&class_at)]
+    } else {
+        // Jobs of a few blocks (a row read once serves a job's blocks; one
+        // block per job cost 15 % more work), two jobs per thread so that a
+        // thread that finishes early (or was not held up by other programs)
+        // takes more. Each result has its place, whoever computed it.
+        let per_job = blocks.div_ceil(2 * threads);
+        let jobs: Vec<&[Option<usize>]> = class_at.chunks(per_job * LANES).collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Vec<std::sync::Mutex<Option<Solved>>> =
+            jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..threads.min(jobs.len()) {
+                scope.spawn(|| {
+                    loop {
+                        let job = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(lanes) = jobs.get(job) else { break };
+                        let part = solve(lanes);
+                        *results[job].lock().expect("no thread panicked") = Some(part);
+                    }
+                });
+            }
+        });
+        results
+            .into_iter()
+            .map(|r| {
+                r.into_inner()
+                    .expect("no thread panicked")
+                    .expect("every job was done")
+            })
+            .collect()
+    };
+    // The feature-major model parses read.
     let dimension = rows.dimension;
-    let slots = group_classes(rows, labels, classes);
-    let mut solver = Solver::new(rows, labels, classes, dimension, slots, config);
-    let mut order: Vec<usize> = (0..labels.len()).collect();
-    let mut rng = SplitMix(config.seed);
-    for _ in 0..config.max_passes {
-        shuffle(&mut order, &mut rng);
-        solver.pass(&order);
-        if solver.end_pass(config.tolerance) {
-            break;
+    let mut weights = vec![0.0f32; dimension * classes];
+    let mut bias = vec![0.0f32; classes];
+    for part in &solved {
+        let placed: Vec<(usize, usize)> = (part.class_at.iter().enumerate())
+            .filter_map(|(slot, class)| class.map(|c| (slot, c)))
+            .collect();
+        for &(slot, c) in &placed {
+            bias[c] = part.bias[slot];
+        }
+        let parts = part.weights.chunks_exact(part.class_at.len());
+        for (w, out) in parts.zip(weights.chunks_exact_mut(classes)) {
+            for &(slot, c) in &placed {
+                out[c] = w[slot];
+            }
         }
     }
-    solver.into_model()
+    LinearModel {
+        classes,
+        weights,
+        bias,
+    }
+}
+
+/// The weights a [`Solver`] learned for its lanes (feature-major).
+struct Solved {
+    class_at: Vec<Option<usize>>,
+    weights: Vec<f32>,
+    bias: Vec<f32>,
 }
 
 /// Places the classes in blocks of [`LANES`], alike classes together: the
@@ -313,30 +420,30 @@ impl Rows {
     }
 }
 
-/// Every class's dual problem, solved together.
+/// The dual problems of the classes in some blocks of [`LANES`], solved
+/// together (a row is read once per visit for all of them). Everything is
+/// per slot (`block * LANES + lane`); empty slots stay at zero.
 struct Solver<'a> {
     rows: &'a Rows,
     labels: &'a [usize],
-    classes: usize,
-    blocks: usize,
-    dimension: usize,
-    /// Each class's column in the weights (see [`group_classes`]) and the
-    /// class of each column.
-    slot_of: Vec<usize>,
+    /// Each slot's class.
     class_at: Vec<Option<usize>>,
-    /// Block-major weights: block `b` holds `dimension × LANES` values, the
-    /// weights of the classes in its columns for each feature in turn.
+    /// `class_at.len()`.
+    slots: usize,
+    blocks: usize,
+    /// Feature-major weights: `weights[f * slots + slot]`.
     weights: Vec<f32>,
     bias: Vec<f32>,
     diag: f32,
-    norms: Vec<f32>,
-    /// `alpha[i * classes + c]`.
+    /// Each example's squared norm, with the bias feature.
+    norms: &'a [f32],
+    /// `alpha[i * slots + slot]`.
     alpha: Vec<f32>,
-    /// Whether example `i` is visited for class `c` (not set aside).
+    /// Whether example `i` is visited for a slot's class (not set aside).
     active: Vec<bool>,
     /// Per example and block, how many of the block's classes are active.
     block_active: Vec<u16>,
-    /// Per class, how many examples are active.
+    /// Per slot, how many examples are active.
     active_count: Vec<usize>,
     state: Vec<State>,
     pg_max: Vec<f32>,
@@ -350,27 +457,18 @@ struct Solver<'a> {
 }
 
 impl<'a> Solver<'a> {
+    /// A solver for the classes of `class_at` (whole blocks of [`LANES`]).
     fn new(
         rows: &'a Rows,
         labels: &'a [usize],
-        classes: usize,
-        dimension: usize,
-        slot_of: Vec<usize>,
+        norms: &'a [f32],
+        class_at: Vec<Option<usize>>,
         config: &SvmConfig,
     ) -> Solver<'a> {
         let n = labels.len();
-        let blocks = slot_of.iter().max().map_or(0, |&s| s / LANES + 1);
-        let mut class_at = vec![None; blocks * LANES];
-        for (c, &slot) in slot_of.iter().enumerate() {
-            class_at[slot] = Some(c);
-        }
-        let norms = (0..n)
-            .map(|i| {
-                let sparse: f32 = rows.sparse(i).iter().map(|(_, v)| v * v).sum();
-                let dense: f32 = rows.dense_of(i).iter().map(|v| v * v).sum();
-                sparse + dense + BIAS * BIAS
-            })
-            .collect();
+        let slots = class_at.len();
+        debug_assert!(slots % LANES == 0);
+        let blocks = slots / LANES;
         let per_block: Vec<u16> = class_at
             .chunks_exact(LANES)
             .map(|lanes| lanes.iter().flatten().count() as u16)
@@ -379,33 +477,42 @@ impl<'a> Solver<'a> {
         for _ in 0..n {
             block_active.extend_from_slice(&per_block);
         }
+        let mut active = Vec::with_capacity(n * slots);
+        for _ in 0..n {
+            active.extend(class_at.iter().map(Option::is_some));
+        }
+        let (state, active_count) = class_at
+            .iter()
+            .map(|c| match c {
+                Some(_) => (State::Running, n),
+                None => (State::Done, 0),
+            })
+            .unzip();
         Solver {
             rows,
             labels,
-            classes,
+            slots,
             blocks,
-            dimension,
-            slot_of,
-            class_at,
-            weights: vec![0.0; blocks * dimension * LANES],
-            bias: vec![0.0; blocks * LANES],
+            weights: vec![0.0; rows.dimension * slots],
+            bias: vec![0.0; slots],
             diag: 0.5 / config.c,
             norms,
-            alpha: vec![0.0; n * classes],
-            active: vec![true; n * classes],
+            alpha: vec![0.0; n * slots],
+            active,
             block_active,
-            active_count: vec![n; classes],
-            state: vec![State::Running; classes],
-            pg_max: vec![f32::NEG_INFINITY; classes],
-            pg_min: vec![f32::INFINITY; classes],
+            active_count,
+            state,
+            pg_max: vec![f32::NEG_INFINITY; slots],
+            pg_min: vec![f32::INFINITY; slots],
             shrink_above: vec![
                 if config.shrink_after == 0 {
                     config.shrink_margin
                 } else {
                     f32::INFINITY
                 };
-                classes
+                slots
             ],
+            class_at,
             passes_done: 0,
             shrink_after: config.shrink_after,
             shrink_margin: config.shrink_margin,
@@ -453,29 +560,31 @@ impl<'a> Solver<'a> {
         let mut changed = false;
         let y_class = self.labels[i];
         for (k, &score) in scores.iter().enumerate() {
-            let Some(c) = self.class_at[b * LANES + k] else {
-                continue;
-            };
-            let at = i * self.classes + c;
+            let slot = b * LANES + k;
+            let at = i * self.slots + slot;
             if !self.active[at] {
                 continue;
             }
-            let y = if y_class == c { 1.0 } else { -1.0 };
+            let y = if self.class_at[slot] == Some(y_class) {
+                1.0
+            } else {
+                -1.0
+            };
             let a = self.alpha[at];
             let gradient = y * score - 1.0 + self.diag * a;
             let projected = if a == 0.0 {
-                if gradient > self.shrink_above[c] {
+                if gradient > self.shrink_above[slot] {
                     self.active[at] = false;
                     self.block_active[i * self.blocks + b] -= 1;
-                    self.active_count[c] -= 1;
+                    self.active_count[slot] -= 1;
                     continue;
                 }
                 gradient.min(0.0)
             } else {
                 gradient
             };
-            self.pg_max[c] = self.pg_max[c].max(projected);
-            self.pg_min[c] = self.pg_min[c].min(projected);
+            self.pg_max[slot] = self.pg_max[slot].max(projected);
+            self.pg_min[slot] = self.pg_min[slot].min(projected);
             if projected.abs() > 1e-12 {
                 let updated = (a - gradient / (self.norms[i] + self.diag)).max(0.0);
                 self.alpha[at] = updated;
@@ -491,10 +600,12 @@ impl<'a> Solver<'a> {
     /// The decision values of block `b`'s classes for example `i`.
     #[inline(always)]
     fn block_scores<const AVX: bool>(&self, i: usize, b: usize) -> Lanes {
-        let stride = self.blocks * LANES;
+        let stride = self.slots;
         let lane0 = b * LANES;
         let dense_base = self.rows.dense_from * stride + lane0;
-        debug_assert!(self.weights.len() == self.dimension * stride && lane0 + LANES <= stride);
+        debug_assert!(
+            self.weights.len() == self.rows.dimension * stride && lane0 + LANES <= stride
+        );
         // SAFETY: every column of a row is below the dimension (checked by
         // `Rows::push`), the weights hold `dimension * stride` values and
         // `lane0 + LANES <= stride`, so every lane read is inside them.
@@ -530,7 +641,7 @@ impl<'a> Solver<'a> {
     /// `w_c += steps[k] * row i` for the classes in block `b`'s lanes.
     #[inline(always)]
     fn add(&mut self, i: usize, b: usize, steps: &Lanes) {
-        let stride = self.blocks * LANES;
+        let stride = self.slots;
         let lane0 = b * LANES;
         for (bias, &step) in self.bias[lane0..lane0 + LANES].iter_mut().zip(steps) {
             *bias += step * BIAS;
@@ -554,11 +665,11 @@ impl<'a> Solver<'a> {
         }
     }
 
-    /// Sets every example of class `c` aside, or brings them all back.
-    fn set_all_active(&mut self, c: usize, active: bool) {
-        let b = self.slot_of[c] / LANES;
+    /// Sets every example of a slot's class aside, or brings them all back.
+    fn set_all_active(&mut self, slot: usize, active: bool) {
+        let b = slot / LANES;
         for i in 0..self.labels.len() {
-            let at = i * self.classes + c;
+            let at = i * self.slots + slot;
             if self.active[at] != active {
                 self.active[at] = active;
                 let count = &mut self.block_active[i * self.blocks + b];
@@ -569,7 +680,7 @@ impl<'a> Solver<'a> {
                 }
             }
         }
-        self.active_count[c] = if active { self.labels.len() } else { 0 };
+        self.active_count[slot] = if active { self.labels.len() } else { 0 };
     }
 
     /// After a pass: a class whose projected gradients spread within the
@@ -585,26 +696,26 @@ impl<'a> Solver<'a> {
         } else {
             self.shrink_margin
         };
-        for c in 0..self.classes {
-            if self.state[c] != State::Running {
+        for slot in 0..self.slots {
+            if self.state[slot] != State::Running {
                 continue;
             }
-            let (pg_max, pg_min) = (self.pg_max[c], self.pg_min[c]);
-            self.pg_max[c] = f32::NEG_INFINITY;
-            self.pg_min[c] = f32::INFINITY;
+            let (pg_max, pg_min) = (self.pg_max[slot], self.pg_min[slot]);
+            self.pg_max[slot] = f32::NEG_INFINITY;
+            self.pg_min[slot] = f32::INFINITY;
             if pg_max - pg_min <= tolerance {
-                self.state[c] = if self.active_count[c] == n {
+                self.state[slot] = if self.active_count[slot] == n {
                     State::Done
                 } else {
                     State::Frozen
                 };
-                self.set_all_active(c, false);
+                self.set_all_active(slot, false);
                 continue;
             }
             // liblinear's rule (the largest projected gradient of the last
             // pass), and never more than the margin.
             let liblinear = if pg_max <= 0.0 { f32::INFINITY } else { pg_max };
-            self.shrink_above[c] = liblinear.min(margin);
+            self.shrink_above[slot] = liblinear.min(margin);
         }
         if self.state.contains(&State::Running) {
             return false;
@@ -613,30 +724,21 @@ impl<'a> Solver<'a> {
             return true;
         }
         self.checks_left -= 1;
-        for c in 0..self.classes {
-            if self.state[c] == State::Frozen {
-                self.state[c] = State::Running;
-                self.set_all_active(c, true);
-                self.shrink_above[c] = f32::INFINITY;
+        for slot in 0..self.slots {
+            if self.state[slot] == State::Frozen {
+                self.state[slot] = State::Running;
+                self.set_all_active(slot, true);
+                self.shrink_above[slot] = f32::INFINITY;
             }
         }
         !self.state.contains(&State::Running)
     }
 
-    /// The feature-major model parses read.
-    fn into_model(self) -> LinearModel {
-        let classes = self.classes;
-        let stride = self.blocks * LANES;
-        let mut weights = vec![0.0f32; self.dimension * classes];
-        for (f, w) in self.weights.chunks_exact(stride).enumerate() {
-            for (c, &slot) in self.slot_of.iter().enumerate() {
-                weights[f * classes + c] = w[slot];
-            }
-        }
-        LinearModel {
-            classes,
-            weights,
-            bias: self.slot_of.iter().map(|&slot| self.bias[slot]).collect(),
+    fn into_lanes(self) -> Solved {
+        Solved {
+            class_at: self.class_at,
+            weights: self.weights,
+            bias: self.bias,
         }
     }
 }
@@ -798,6 +900,20 @@ mod tests {
         let b = train(&rows, &labels, 5, &SvmConfig::default());
         assert_eq!(a.weights, b.weights);
         assert_eq!(a.bias, b.bias);
+    }
+
+    #[test]
+    fn training_on_threads_gives_the_same_model() {
+        let (rows, labels) = many_classes();
+        let all = Rows::from_rows(&rows, 42, 40);
+        let config = SvmConfig::default();
+        let one = train_with_threads(&all, &labels, 20, &config, 1);
+        for threads in [2, 3, 8] {
+            let many = train_with_threads(&all, &labels, 20, &config, threads);
+            assert_eq!(one.weights, many.weights, "{threads} threads");
+            assert_eq!(one.bias, many.bias, "{threads} threads");
+        }
+        assert_eq!(accuracy(&one, &rows, &labels), rows.len());
     }
 
     /// Twenty classes (three blocks), each with its own feature and a
