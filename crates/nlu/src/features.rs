@@ -9,7 +9,9 @@
 //!
 //! N-grams are identified by a 64-bit hash of their text, so extracting them
 //! allocates nothing; the vocabulary maps the hashes seen in training to
-//! dense column numbers.
+//! dense column numbers. The letter n-grams of each training word are also
+//! kept per word (not stored in the model, rebuilt when it is read), so a
+//! parse looks a known word up once instead of each of its n-grams.
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -89,15 +91,24 @@ pub fn grams(tokens: &[Token], stems: &[String], config: &FeatureConfig) -> Gram
 /// [`grams`] into a caller's buffers (a parse reuses them: growing fresh
 /// vectors was a fifth of its time).
 pub fn grams_into(tokens: &[Token], stems: &[String], config: &FeatureConfig, grams: &mut Grams) {
-    grams.words.clear();
     grams.chars.clear();
-    grams.plain_words.clear();
-    grams.plain_text.clear();
     let letters: usize = tokens.iter().map(|t| t.norm.len() + 2).sum();
     let (low, high) = config.char_ngrams;
     grams
         .chars
         .reserve(letters * (high + 1).saturating_sub(low));
+    for token in tokens.iter().filter(|t| t.kind == TokenKind::Word) {
+        char_grams(&token.norm, config.char_ngrams, &mut grams.chars);
+    }
+    word_grams_into(tokens, stems, config, grams);
+}
+
+/// The word block's n-grams and the static block's words of [`Grams`]
+/// (the letter n-grams are left alone).
+fn word_grams_into(tokens: &[Token], stems: &[String], config: &FeatureConfig, grams: &mut Grams) {
+    grams.words.clear();
+    grams.plain_words.clear();
+    grams.plain_text.clear();
     grams.words.reserve(3 * tokens.len() + 1);
     let words = || {
         tokens
@@ -115,9 +126,6 @@ pub fn grams_into(tokens: &[Token], stems: &[String], config: &FeatureConfig, gr
         }
         if config.stems && *stem != token.norm {
             grams.words.push(hash_str(STEM_BLOCK, stem));
-        }
-        if token.kind == TokenKind::Word {
-            char_grams(&token.norm, config.char_ngrams, &mut grams.chars);
         }
     }
     // Question marks separate "I lost my card" from "did I lose my card?".
@@ -184,7 +192,30 @@ pub struct FeatureSpace {
     /// The static vectors of the last block ([`crate::embeddings::RESOURCE_ID`]),
     /// when the language has them and the configuration asks for them.
     static_vectors: Option<String>,
+    /// The letter n-grams of known words, looked up once per word instead
+    /// of once per n-gram; derived from the rest, so not stored.
+    #[serde(skip)]
+    word_grams: WordGrams,
 }
+
+/// Per word (by the hash of its folded form), its letter n-grams as they
+/// come: the columns of those the vocabulary has, in order with repeats,
+/// and the hashes of those it has not.
+#[derive(Debug, Clone, Default)]
+struct WordGrams {
+    index: FxHashMap<u64, CachedWord>,
+    columns: Vec<u32>,
+    unknown: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CachedWord {
+    columns: (u32, u32),
+    unknown: (u32, u32),
+}
+
+/// A letter n-gram of an utterance: its column, or its hash when it has none.
+type Gram = Result<u32, u64>;
 
 impl FeatureSpace {
     /// Builds the vocabulary from the training utterances' n-grams.
@@ -244,7 +275,39 @@ impl FeatureSpace {
             static_vectors: (config.static_vectors
                 && crate::embeddings::for_language(language).is_some())
             .then(|| crate::embeddings::RESOURCE_ID.to_string()),
+            word_grams: WordGrams::default(),
         }
+    }
+
+    /// Remembers the letter n-grams of `words` (folded forms, such as the
+    /// training vocabulary): a parse then looks each such word up once
+    /// instead of each of its n-grams. Rows are the same either way.
+    pub fn cache_words<'a>(&mut self, words: impl IntoIterator<Item = &'a str>) {
+        let mut cache = WordGrams::default();
+        let mut grams = Vec::new();
+        for word in words {
+            let key = hash_str(WORD_BLOCK, word);
+            if cache.index.contains_key(&key) {
+                continue;
+            }
+            grams.clear();
+            char_grams(word, self.config.char_ngrams, &mut grams);
+            let (columns, unknown) = (cache.columns.len() as u32, cache.unknown.len() as u32);
+            for g in &grams {
+                match self.columns.get(g) {
+                    Some(&column) => cache.columns.push(column),
+                    None => cache.unknown.push(*g),
+                }
+            }
+            cache.index.insert(
+                key,
+                CachedWord {
+                    columns: (columns, cache.columns.len() as u32),
+                    unknown: (unknown, cache.unknown.len() as u32),
+                },
+            );
+        }
+        self.word_grams = cache;
     }
 
     pub fn dimension(&self) -> usize {
@@ -295,17 +358,74 @@ impl FeatureSpace {
     ) -> Coverage {
         row.clear();
         row.reserve(grams.words.len() + grams.chars.len() + self.static_dims());
-        let words = self.add_block(&grams.words, 1.0, row, scratch);
-        let chars = self.add_block(&grams.chars, self.config.char_weight, row, scratch);
+        let words = self.add_block(self.lookup(&grams.words), 1.0, row, scratch);
+        let chars = self.add_block(
+            self.lookup(&grams.chars),
+            self.config.char_weight,
+            row,
+            scratch,
+        );
         self.add_static_block(grams, row);
-        Coverage {
-            known_words: words,
-            known_chars: if grams.chars.is_empty() {
-                0.0
-            } else {
-                chars as f32 / grams.chars.len() as f32
-            },
+        coverage(words, chars, grams.chars.len())
+    }
+
+    /// [`FeatureSpace::vectorize_into`] straight from a tokenised
+    /// utterance, with the letter n-grams of the words seen in training
+    /// from the cache ([`FeatureSpace::cache_words`]): the same row.
+    pub fn vectorize_tokens_into(
+        &self,
+        tokens: &[Token],
+        stems: &[String],
+        grams: &mut Grams,
+        row: &mut SparseRow,
+        scratch: &mut Scratch,
+    ) -> Coverage {
+        word_grams_into(tokens, stems, &self.config, grams);
+        // Words the cache does not know have their n-grams computed here.
+        grams.chars.clear();
+        let mut sources = std::mem::take(&mut scratch.sources);
+        sources.clear();
+        let cache = &self.word_grams;
+        let mut total = 0;
+        for token in tokens.iter().filter(|t| t.kind == TokenKind::Word) {
+            let cached = (!cache.index.is_empty())
+                .then(|| cache.index.get(&hash_str(WORD_BLOCK, &token.norm)))
+                .flatten();
+            match cached {
+                Some(&word) => {
+                    total += (word.columns.1 - word.columns.0 + word.unknown.1 - word.unknown.0)
+                        as usize;
+                    sources.push(Ok(word));
+                }
+                None => {
+                    let from = grams.chars.len();
+                    char_grams(&token.norm, self.config.char_ngrams, &mut grams.chars);
+                    total += grams.chars.len() - from;
+                    sources.push(Err((from as u32, grams.chars.len() as u32)));
+                }
+            }
         }
+        row.clear();
+        row.reserve(grams.words.len() + total + self.static_dims());
+        let words = self.add_block(self.lookup(&grams.words), 1.0, row, scratch);
+        let chars = self.add_block(
+            CachedGrams {
+                space: self,
+                sources: &sources,
+                computed: &grams.chars,
+            },
+            self.config.char_weight,
+            row,
+            scratch,
+        );
+        scratch.sources = sources;
+        self.add_static_block(grams, row);
+        coverage(words, chars, total)
+    }
+
+    /// Each n-gram's column, or its hash when it has none.
+    fn lookup<'a>(&'a self, grams: &'a [u64]) -> Lookup<'a> {
+        Lookup { space: self, grams }
     }
 
     /// Appends one block's TF-IDF values, normalised over *all* its n-grams.
@@ -318,7 +438,7 @@ impl FeatureSpace {
     /// Returns how many of the block's n-grams are known.
     fn add_block(
         &self,
-        grams: &[u64],
+        grams: impl GramSource,
         weight: f32,
         row: &mut SparseRow,
         scratch: &mut Scratch,
@@ -326,34 +446,37 @@ impl FeatureSpace {
         let start = row.len();
         let unknown = &mut scratch.unknown;
         unknown.clear();
+        let mut known = 0;
         if let Some(slots) = scratch.slots.as_mut() {
             // Repeats counted through a column -> position table (reset
             // below): no sort, the row keeps the n-grams' order.
             if slots.len() < self.idf.len() {
                 slots.resize(self.idf.len(), u32::MAX);
             }
-            for g in grams {
-                match self.columns.get(g) {
-                    Some(&column) => match slots[column as usize] {
+            grams.for_each(|g| {
+                known += usize::from(g.is_ok());
+                match g {
+                    Ok(column) => match slots[column as usize] {
                         u32::MAX => {
                             slots[column as usize] = row.len() as u32;
                             row.push((column, 1.0));
                         }
                         at => row[at as usize].1 += 1.0,
                     },
-                    None => unknown.push(*g),
+                    Err(g) => unknown.push(g),
                 }
-            }
+            });
             for &(column, _) in &row[start..] {
                 slots[column as usize] = u32::MAX;
             }
         } else {
-            for g in grams {
-                match self.columns.get(g) {
-                    Some(&column) => row.push((column, 1.0)),
-                    None => unknown.push(*g),
+            grams.for_each(|g| {
+                known += usize::from(g.is_ok());
+                match g {
+                    Ok(column) => row.push((column, 1.0)),
+                    Err(g) => unknown.push(g),
                 }
-            }
+            });
             row[start..].sort_unstable_by_key(|(c, _)| *c);
             let mut unique = start;
             for i in start..row.len() {
@@ -366,7 +489,6 @@ impl FeatureSpace {
             }
             row.truncate(unique);
         }
-        let known = grams.len() - unknown.len();
         let mut norm = unknown_mass(unknown, self.max_idf);
         for (column, value) in &mut row[start..] {
             *value = (1.0 + value.ln()) * self.idf[*column as usize];
@@ -382,10 +504,66 @@ impl FeatureSpace {
     }
 }
 
+/// The n-grams of a block, in order, as [`FeatureSpace::add_block`] reads them.
+trait GramSource {
+    fn for_each(self, f: impl FnMut(Gram));
+}
+
+/// N-gram hashes, each looked up.
+struct Lookup<'a> {
+    space: &'a FeatureSpace,
+    grams: &'a [u64],
+}
+
+impl GramSource for Lookup<'_> {
+    #[inline(always)]
+    fn for_each(self, mut f: impl FnMut(Gram)) {
+        for g in self.grams {
+            f(self.space.columns.get(g).copied().ok_or(*g));
+        }
+    }
+}
+
+/// The letter n-grams of an utterance's words: from the cache, or looked up
+/// for words it does not hold.
+struct CachedGrams<'a> {
+    space: &'a FeatureSpace,
+    sources: &'a [Result<CachedWord, (u32, u32)>],
+    computed: &'a [u64],
+}
+
+impl GramSource for CachedGrams<'_> {
+    #[inline(always)]
+    fn for_each(self, mut f: impl FnMut(Gram)) {
+        let cache = &self.space.word_grams;
+        for source in self.sources {
+            match *source {
+                Ok(word) => {
+                    let (a, b) = word.columns;
+                    for &column in &cache.columns[a as usize..b as usize] {
+                        f(Ok(column));
+                    }
+                    let (a, b) = word.unknown;
+                    for &g in &cache.unknown[a as usize..b as usize] {
+                        f(Err(g));
+                    }
+                }
+                Err((a, b)) => self
+                    .space
+                    .lookup(&self.computed[a as usize..b as usize])
+                    .for_each(&mut f),
+            }
+        }
+    }
+}
+
 /// Buffers [`FeatureSpace::vectorize_into`] works in.
 #[derive(Debug, Default)]
 pub struct Scratch {
     unknown: Vec<u64>,
+    /// Per word of the utterance, its cached n-grams or where its computed
+    /// ones are.
+    sources: Vec<Result<CachedWord, (u32, u32)>>,
     /// Column -> position in the row being built, `u32::MAX` when absent.
     slots: Option<Vec<u32>>,
 }
@@ -394,9 +572,20 @@ impl Scratch {
     /// Scratch space for rows that need not be sorted by column.
     pub fn unsorted() -> Scratch {
         Scratch {
-            unknown: Vec::new(),
             slots: Some(Vec::new()),
+            ..Scratch::default()
         }
+    }
+}
+
+fn coverage(known_words: usize, known_chars: usize, chars: usize) -> Coverage {
+    Coverage {
+        known_words,
+        known_chars: if chars == 0 {
+            0.0
+        } else {
+            known_chars as f32 / chars as f32
+        },
     }
 }
 
@@ -550,6 +739,77 @@ mod tests {
         // Other languages have no static vectors.
         let spanish = FeatureSpace::fit(FeatureConfig::default(), Language::Spanish, &docs);
         assert_eq!(spanish.static_resource(), None);
+    }
+
+    #[test]
+    fn cached_words_give_the_same_rows_as_their_n_grams() {
+        let config = FeatureConfig {
+            min_df: 2,
+            ..FeatureConfig::default()
+        };
+        let stemmer = crate::text::Stemmer::new(Language::English);
+        let prepare = |text: &str| {
+            let tokens = tokenize(text, Language::English);
+            let stems = stemmer.stems(&tokens);
+            (tokens, stems)
+        };
+        let training = [
+            "book a table for two",
+            "book a banana table",
+            "play some music, please",
+            "play music by abba",
+        ];
+        let docs: Vec<Grams> = training
+            .iter()
+            .map(|text| {
+                let (tokens, stems) = prepare(text);
+                grams(&tokens, &stems, &config)
+            })
+            .collect();
+        let mut space = FeatureSpace::fit(config, Language::English, &docs);
+        let mut cached = space.clone();
+        // Every training word but one (so some words miss the cache).
+        cached.cache_words(["book", "a", "table", "for", "two", "banana", "play", "some"]);
+        for text in [
+            "book a table",
+            "Book a BANANA banana table for two? for two!",
+            "play music by queen",
+            "zzz qqq",
+            "",
+            "musik 42 table-tennis",
+        ] {
+            let (tokens, stems) = prepare(text);
+            let mut grams = Grams::default();
+            for scratch in [Scratch::unsorted, Scratch::default] {
+                let mut expected = SparseRow::new();
+                let plain = space.vectorize_into(
+                    &super::grams(&tokens, &stems, &config),
+                    &mut expected,
+                    &mut scratch(),
+                );
+                for space in [&cached, &space] {
+                    let mut row = SparseRow::new();
+                    let coverage = space.vectorize_tokens_into(
+                        &tokens,
+                        &stems,
+                        &mut grams,
+                        &mut row,
+                        &mut scratch(),
+                    );
+                    let bits = |row: &SparseRow| -> Vec<(u32, u32)> {
+                        row.iter().map(|&(c, v)| (c, v.to_bits())).collect()
+                    };
+                    assert_eq!(bits(&row), bits(&expected), "{text:?}");
+                    assert_eq!(coverage, plain, "{text:?}");
+                }
+            }
+        }
+        // Not stored: a model read back has no cache until it is rebuilt.
+        space.cache_words(["book"]);
+        assert!(!space.word_grams.index.is_empty());
+        let bytes = postcard::to_stdvec(&space).unwrap();
+        let back: FeatureSpace = postcard::from_bytes(&bytes).unwrap();
+        assert!(back.word_grams.index.is_empty());
     }
 
     #[test]

@@ -206,14 +206,16 @@ impl Model {
             labels.push(OUT_OF_SCOPE.to_string());
         }
         let classifier = (labels.len() >= 2 && !examples.is_empty()).then(|| {
-            TaskClassifier::train(
+            let mut classifier = TaskClassifier::train(
                 &options.classifier,
                 language,
                 labels,
                 oos_class,
                 &examples,
                 &classes,
-            )
+            );
+            classifier.cache_words(stemmer.words());
+            classifier
         });
 
         let mut gazetteer = Gazetteer::new(&data.field_types, language);
@@ -397,7 +399,12 @@ impl Model {
         if found != MODEL_FORMAT_VERSION {
             return Err(ModelError::UnsupportedVersion { found });
         }
-        postcard::from_bytes(&bytes[12..]).map_err(|e| ModelError::Corrupt(e.to_string()))
+        let mut model: Model =
+            postcard::from_bytes(&bytes[12..]).map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        if let Some(classifier) = model.classifier.as_mut() {
+            classifier.cache_words(model.stemmer.words());
+        }
+        Ok(model)
     }
 }
 

@@ -70,6 +70,11 @@ impl TaskClassifier {
         }
     }
 
+    /// Caches the letter n-grams of `words` (see [`FeatureSpace::cache_words`]).
+    pub fn cache_words<'a>(&mut self, words: impl IntoIterator<Item = &'a str>) {
+        self.space.cache_words(words);
+    }
+
     pub fn feature_config(&self) -> FeatureConfig {
         self.space.config
     }
@@ -105,8 +110,9 @@ impl TaskClassifier {
                 Ok(scratch) => &mut **scratch,
                 Err(_) => &mut fresh,
             };
-            crate::features::grams_into(tokens, stems, &self.space.config, grams);
-            let coverage = self.space.vectorize_into(grams, row, scratch);
+            let coverage = self
+                .space
+                .vectorize_tokens_into(tokens, stems, grams, row, scratch);
             self.classify_row(row, coverage, allowed)
         })
     }

@@ -37,6 +37,11 @@ impl Stemmer {
         }
     }
 
+    /// The words whose stems are remembered (the training vocabulary).
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.known.keys().map(String::as_str)
+    }
+
     pub fn stem<'a>(&'a self, word: &'a str) -> Cow<'a, str> {
         match self.known.get(word) {
             Some(stem) => Cow::Borrowed(stem),
