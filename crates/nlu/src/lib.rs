@@ -18,6 +18,7 @@ pub mod eval;
 pub mod features;
 pub mod fields;
 pub mod model;
+mod parallel;
 mod rng;
 mod sorted_map;
 pub mod text;

@@ -167,35 +167,49 @@ impl Model {
         let tasks: Vec<String> = data.tasks.iter().map(|t| t.name.clone()).collect();
         let oos_class = (!data.out_of_scope.is_empty()).then_some(tasks.len());
 
-        let mut examples = Vec::new();
-        let mut classes = Vec::new();
-        let mut exact: FxHashMap<String, u32> = FxHashMap::default();
-        let mut ambiguous = rustc_hash::FxHashSet::default();
-        let mut add = |text: &str, class: usize, examples: &mut Vec<Grams>| {
-            let tokens = tokenize(text, language);
-            stemmer.learn(&tokens);
-            let stems = stemmer.stems(&tokens);
-            examples.push(features::grams(
-                &tokens,
-                &stems,
-                &options.classifier.features,
-            ));
-            classes.push(class);
-            let key = exact_key(&tokens);
-            if exact.get(&key).is_some_and(|&c| c as usize != class) {
-                ambiguous.insert(key.clone());
-            }
-            exact.insert(key, class as u32);
-        };
+        // The samples with their tags filled (in order: the random values
+        // drawn depend on it), then tokenised, stemmed and cut into n-grams
+        // on all threads, each range of samples with a stemmer of its own.
+        let mut texts: Vec<(String, usize)> = Vec::new();
         for (class, task) in data.tasks.iter().enumerate() {
             for sample in &task.samples {
                 let filled = fill_sample(sample, task, data, false, &mut rng);
-                add(&filled.text, class, &mut examples);
+                texts.push((filled.text, class));
             }
         }
         if let Some(oos) = oos_class {
-            for text in &data.out_of_scope {
-                add(text, oos, &mut examples);
+            texts.extend(data.out_of_scope.iter().map(|text| (text.clone(), oos)));
+        }
+        let parts =
+            crate::parallel::split(texts.len(), crate::parallel::threads(), MIN_PART, |range| {
+                let mut stemmer = Stemmer::new(language);
+                let prepared: Vec<(Grams, String)> = texts[range]
+                    .iter()
+                    .map(|(text, _)| {
+                        let tokens = tokenize(text, language);
+                        stemmer.learn(&tokens);
+                        let stems = stemmer.stems(&tokens);
+                        let grams = features::grams(&tokens, &stems, &options.classifier.features);
+                        (grams, exact_key(&tokens))
+                    })
+                    .collect();
+                (stemmer, prepared)
+            });
+        let mut examples = Vec::with_capacity(texts.len());
+        let mut classes = Vec::with_capacity(texts.len());
+        let mut exact: FxHashMap<String, u32> = FxHashMap::default();
+        let mut ambiguous = rustc_hash::FxHashSet::default();
+        let mut class_of = texts.iter().map(|&(_, class)| class);
+        for (part_stemmer, prepared) in parts {
+            stemmer.absorb(part_stemmer);
+            for (grams, key) in prepared {
+                let class = class_of.next().expect("one class per text");
+                examples.push(grams);
+                classes.push(class);
+                if exact.get(&key).is_some_and(|&c| c as usize != class) {
+                    ambiguous.insert(key.clone());
+                }
+                exact.insert(key, class as u32);
             }
         }
         exact.retain(|k, c| !ambiguous.contains(k) && Some(*c as usize) != oos_class);
@@ -407,6 +421,9 @@ impl Model {
         Ok(model)
     }
 }
+
+/// Fewest samples worth a thread of their own while preparing training.
+const MIN_PART: usize = 500;
 
 /// The score of an utterance the vocabulary knows nothing of.
 const NO_EVIDENCE: f32 = -10.0;

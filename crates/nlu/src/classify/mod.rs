@@ -53,12 +53,24 @@ impl TaskClassifier {
     ) -> TaskClassifier {
         let space = FeatureSpace::fit(config.features, language, examples);
         // Rows straight into the solver's flat arrays, through one buffer
-        // (the solver needs no column order within a block).
-        let mut rows = svm::Rows::new(space.dimension(), space.sparse_dimension());
-        let (mut row, mut scratch) = (SparseRow::new(), crate::features::Scratch::unsorted());
-        for grams in examples {
-            space.vectorize_into(grams, &mut row, &mut scratch);
-            rows.push(&row);
+        // per thread
+        // (the solver needs no column order within a block), on all
+        // threads, each range of examples apart, then joined in order.
+        let parts =
+            crate::parallel::split(examples.len(), crate::parallel::threads(), 1000, |range| {
+                let mut rows = svm::Rows::new(space.dimension(), space.sparse_dimension());
+                let (mut row, mut scratch) =
+                    (SparseRow::new(), crate::features::Scratch::unsorted());
+                for grams in &examples[range] {
+                    space.vectorize_into(grams, &mut row, &mut scratch);
+                    rows.push(&row);
+                }
+                rows
+            });
+        let mut parts = parts.into_iter();
+        let mut rows = parts.next().expect("one part at least");
+        for part in parts {
+            rows.append(part);
         }
         let model = svm::train(&rows, classes, labels.len(), &config.svm);
         TaskClassifier {

@@ -120,15 +120,12 @@ impl LinearModel {
 /// ([`SvmConfig::checks`]) when no class is running any more.
 pub fn train(rows: &Rows, labels: &[usize], classes: usize, config: &SvmConfig) -> LinearModel {
     let threads = if config.checks == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS))
+        crate::parallel::threads()
     } else {
         1
     };
     train_with_threads(rows, labels, classes, config, threads)
 }
-
-/// Most threads training uses.
-const MAX_THREADS: usize = 2;
 
 /// [`train`] on `threads` threads. Without final checks
 /// ([`SvmConfig::checks`] = 0), each block of [`LANES`] classes is a
@@ -409,6 +406,21 @@ impl Rows {
         }
     }
 
+    /// Adds the rows of `other` (of the same shape) after these.
+    pub fn append(&mut self, other: Rows) {
+        assert!(
+            (other.dimension, other.dense_from) == (self.dimension, self.dense_from),
+            "rows of another shape"
+        );
+        let (entries, dense) = (self.entries.len(), self.dense.len());
+        self.entries.extend_from_slice(&other.entries);
+        self.offsets
+            .extend(other.offsets[1..].iter().map(|&o| o + entries));
+        self.dense.extend_from_slice(&other.dense);
+        self.dense_at
+            .extend(other.dense_at.iter().map(|at| at.map(|at| at + dense)));
+    }
+
     #[inline(always)]
     fn sparse(&self, i: usize) -> &[(u32, f32)] {
         &self.entries[self.offsets[i]..self.offsets[i + 1]]
@@ -467,7 +479,7 @@ impl<'a> Solver<'a> {
     ) -> Solver<'a> {
         let n = labels.len();
         let slots = class_at.len();
-        debug_assert!(slots % LANES == 0);
+        debug_assert!(slots.is_multiple_of(LANES));
         let blocks = slots / LANES;
         let per_block: Vec<u16> = class_at
             .chunks_exact(LANES)
@@ -996,6 +1008,23 @@ mod tests {
         assert_eq!(rows.dense_of(0), &[0.1, 0.2]);
         assert_eq!(rows.sparse(1), &[(1, 1.0)]);
         assert!(rows.dense_of(1).is_empty());
+    }
+
+    #[test]
+    fn appended_rows_are_the_rows_pushed_one_by_one() {
+        let rows: Vec<SparseRow> = vec![
+            vec![(2, 0.5), (0, 1.0), (4, 0.1), (5, 0.2)],
+            vec![(1, 1.0)],
+            vec![(3, 0.3), (4, 0.4), (5, 0.5)],
+        ];
+        let whole = Rows::from_rows(&rows, 6, 4);
+        let mut joined = Rows::from_rows(&rows[..1], 6, 4);
+        joined.append(Rows::from_rows(&rows[1..], 6, 4));
+        assert_eq!(joined.len(), 3);
+        for i in 0..3 {
+            assert_eq!(joined.sparse(i), whole.sparse(i));
+            assert_eq!(joined.dense_of(i), whole.dense_of(i));
+        }
     }
 
     #[test]

@@ -37,6 +37,14 @@ impl Stemmer {
         }
     }
 
+    /// Remembers the stems `other` remembers (the same stemmer on other
+    /// words: a word has one stem whoever computed it).
+    pub fn absorb(&mut self, other: Stemmer) {
+        for (word, stem) in other.known {
+            self.known.entry(word).or_insert(stem);
+        }
+    }
+
     /// The words whose stems are remembered (the training vocabulary).
     pub fn words(&self) -> impl Iterator<Item = &str> {
         self.known.keys().map(String::as_str)
