@@ -220,31 +220,49 @@ type Gram = Result<u32, u64>;
 impl FeatureSpace {
     /// Builds the vocabulary from the training utterances' n-grams.
     pub fn fit(config: FeatureConfig, language: Language, documents: &[Grams]) -> FeatureSpace {
+        Self::fit_in_parts(
+            config,
+            language,
+            documents,
+            crate::parallel::threads(),
+            MIN_PART,
+        )
+    }
+
+    /// [`FeatureSpace::fit`] counting over at most `parts` ranges of at
+    /// least `min_part` utterances each.
+    fn fit_in_parts(
+        config: FeatureConfig,
+        language: Language,
+        documents: &[Grams],
+        parts: usize,
+        min_part: usize,
+    ) -> FeatureSpace {
+        // Each block's n-grams are counted on all threads, each over a
+        // range of utterances, in order of first appearance; the ranges'
+        // counts are then added in order, so every n-gram gets the column
+        // and frequency one pass over all utterances would give it.
         let mut columns = FxHashMap::default();
         let mut df: Vec<u32> = Vec::new();
-        // The last utterance each column was counted for: an n-gram counts
-        // once per utterance however often it occurs there.
-        let mut last_doc: Vec<u32> = Vec::new();
-        let mut count_block = |grams: &dyn Fn(&Grams) -> &Vec<u64>| {
-            for (d, doc) in documents.iter().enumerate() {
-                for &g in grams(doc) {
+        let mut count_block = |grams: fn(&Grams) -> &[u64]| {
+            let counted = crate::parallel::split(documents.len(), parts, min_part, |range| {
+                count_grams(&documents[range], grams)
+            });
+            for (seen, counts) in counted {
+                for (g, count) in seen.into_iter().zip(counts) {
                     let next = df.len() as u32;
                     let column = *columns.entry(g).or_insert(next) as usize;
                     if column == df.len() {
                         df.push(0);
-                        last_doc.push(u32::MAX);
                     }
-                    if last_doc[column] != d as u32 {
-                        last_doc[column] = d as u32;
-                        df[column] += 1;
-                    }
+                    df[column] += count;
                 }
             }
             df.len()
         };
         // Word columns come first, so a row built block by block stays sorted.
-        let word_columns = count_block(&|d| &d.words);
-        count_block(&|d| &d.chars);
+        let word_columns = count_block(|d| &d.words);
+        count_block(|d| &d.chars);
         // N-grams seen in fewer than `min_df` utterances are dropped: they
         // teach little and cost training time. What stays is renumbered
         // most frequent first within each block, so the weights most rows
@@ -557,6 +575,35 @@ impl GramSource for CachedGrams<'_> {
     }
 }
 
+/// Fewest utterances worth a thread of their own when counting n-grams.
+const MIN_PART: usize = 1000;
+
+/// The distinct n-grams of `documents` (one block, picked by `grams`) in
+/// order of first appearance, and in how many documents each appears.
+fn count_grams(documents: &[Grams], grams: fn(&Grams) -> &[u64]) -> (Vec<u64>, Vec<u32>) {
+    let mut index: FxHashMap<u64, u32> = FxHashMap::default();
+    let (mut seen, mut df) = (Vec::new(), Vec::new());
+    // The last utterance each n-gram was counted for: it counts once per
+    // utterance however often it occurs there.
+    let mut last_doc: Vec<u32> = Vec::new();
+    for (d, doc) in documents.iter().enumerate() {
+        for &g in grams(doc) {
+            let next = seen.len() as u32;
+            let at = *index.entry(g).or_insert(next) as usize;
+            if at == seen.len() {
+                seen.push(g);
+                df.push(0);
+                last_doc.push(u32::MAX);
+            }
+            if last_doc[at] != d as u32 {
+                last_doc[at] = d as u32;
+                df[at] += 1;
+            }
+        }
+    }
+    (seen, df)
+}
+
 /// Buffers [`FeatureSpace::vectorize_into`] works in.
 #[derive(Debug, Default)]
 pub struct Scratch {
@@ -810,6 +857,33 @@ mod tests {
         let bytes = postcard::to_stdvec(&space).unwrap();
         let back: FeatureSpace = postcard::from_bytes(&bytes).unwrap();
         assert!(back.word_grams.index.is_empty());
+    }
+
+    #[test]
+    fn counting_in_parts_gives_the_same_space() {
+        let texts = [
+            "book a table",
+            "book a table for two",
+            "play some music",
+            "play music by abba",
+            "book music",
+            "a table, a table!",
+            "two tables",
+        ];
+        let docs: Vec<Grams> = texts.iter().map(|t| grams_of(t)).collect();
+        let config = FeatureConfig {
+            min_df: 2,
+            ..FeatureConfig::default()
+        };
+        let whole = FeatureSpace::fit_in_parts(config, Language::English, &docs, 1, 1);
+        for parts in [2, 3, 7] {
+            let split = FeatureSpace::fit_in_parts(config, Language::English, &docs, parts, 1);
+            assert_eq!(
+                postcard::to_stdvec(&split).unwrap(),
+                postcard::to_stdvec(&whole).unwrap(),
+                "{parts} parts"
+            );
+        }
     }
 
     #[test]

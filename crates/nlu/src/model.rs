@@ -252,6 +252,7 @@ impl Model {
                 total,
             });
         }
+        gazetteer.cache_words(stemmer.words());
         let threshold = options.threshold;
         progress(TrainProgress::Done);
         Ok(Model {
@@ -418,6 +419,7 @@ impl Model {
         if let Some(classifier) = model.classifier.as_mut() {
             classifier.cache_words(model.stemmer.words());
         }
+        model.gazetteer.cache_words(model.stemmer.words());
         Ok(model)
     }
 }

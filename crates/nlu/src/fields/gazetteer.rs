@@ -45,6 +45,19 @@ pub struct Gazetteer {
     /// deletions → root children: finds first words one typo away.
     #[serde(with = "crate::sorted_map")]
     first_words: FxHashMap<u64, Vec<u32>>,
+    /// Per known word, the first words one typo away (see
+    /// [`Gazetteer::cache_words`]); derived from the rest, so not stored.
+    #[serde(skip)]
+    near_first_words: NearFirstWords,
+}
+
+/// Per word (by the hash of its folded form), the root children a typo
+/// away from it as [`Gazetteer::walk_all`] finds them through
+/// [`Gazetteer::first_words`], in the same order: `(child, edits)`.
+#[derive(Debug, Clone, Default)]
+struct NearFirstWords {
+    index: FxHashMap<u64, (u32, u32)>,
+    near: Vec<(u32, u32)>,
 }
 
 /// A value found in an utterance: tokens `first..=last`.
@@ -77,6 +90,7 @@ impl Gazetteer {
             nodes: vec![Node::default()],
             edges: FxHashMap::default(),
             first_words: FxHashMap::default(),
+            near_first_words: NearFirstWords::default(),
         };
         for (type_index, field_type) in types.iter().enumerate() {
             let mut canonical_ids: FxHashMap<String, u32> = FxHashMap::default();
@@ -221,28 +235,85 @@ impl Gazetteer {
                 walk.descend(child, start, 0);
             }
             let norm = &tokens[start].norm;
-            if typo_budget(char_counts[start]) > 0 {
-                keys.clear();
-                deletion_keys(norm, &mut keys);
-                for key in &keys {
-                    for &child in self.first_words.get(key).into_iter().flatten() {
-                        if tried.contains(&child) {
-                            continue;
-                        }
-                        tried.push(child);
-                        let word = &self.nodes[child as usize].word;
-                        if let Some(edits) =
-                            within_typo_budget_counted(word, norm, char_counts[start])
-                        {
-                            walk.descend(child, start, edits);
-                        }
+            let near = &self.near_first_words;
+            let cached = (!near.index.is_empty())
+                .then(|| near.index.get(&hash_word(norm.chars())))
+                .flatten();
+            if let Some(&(from, to)) = cached {
+                let exact = tried.first().copied();
+                for &(child, edits) in &near.near[from as usize..to as usize] {
+                    if Some(child) != exact {
+                        walk.descend(child, start, edits as usize);
                     }
                 }
+            } else if typo_budget(char_counts[start]) > 0 {
+                self.near_first(
+                    norm,
+                    char_counts[start],
+                    &mut keys,
+                    &mut tried,
+                    |child, edits| walk.descend(child, start, edits),
+                );
             }
             for (m, node) in walk.best.iter_mut().filter_map(Option::take) {
                 each(m, node);
             }
         }
+    }
+
+    /// Calls `each` with the root children one typo away from `norm` (of
+    /// `chars` characters) and their edits, in index order, skipping
+    /// those in `tried` (and adding the others to it).
+    fn near_first(
+        &self,
+        norm: &str,
+        chars: usize,
+        keys: &mut Vec<u64>,
+        tried: &mut Vec<u32>,
+        mut each: impl FnMut(u32, usize),
+    ) {
+        keys.clear();
+        deletion_keys(norm, keys);
+        for key in keys.iter() {
+            for &child in self.first_words.get(key).into_iter().flatten() {
+                if tried.contains(&child) {
+                    continue;
+                }
+                tried.push(child);
+                let word = &self.nodes[child as usize].word;
+                if let Some(edits) = within_typo_budget_counted(word, norm, chars) {
+                    each(child, edits);
+                }
+            }
+        }
+    }
+
+    /// Remembers which first words are a typo away from each of `words`
+    /// (folded forms, such as the training vocabulary), so that finding
+    /// values in an utterance of known words skips the typo search of
+    /// first words. Matches are the same either way. Call it once the
+    /// values are all added.
+    pub fn cache_words<'a>(&mut self, words: impl IntoIterator<Item = &'a str>) {
+        let mut cache = NearFirstWords::default();
+        let (mut keys, mut tried) = (Vec::new(), Vec::new());
+        if !self.is_empty() {
+            for word in words {
+                let key = hash_word(word.chars());
+                if cache.index.contains_key(&key) {
+                    continue;
+                }
+                let from = cache.near.len() as u32;
+                let chars = word.chars().count();
+                if typo_budget(chars) > 0 {
+                    tried.clear();
+                    self.near_first(word, chars, &mut keys, &mut tried, |child, edits| {
+                        cache.near.push((child, edits as u32))
+                    });
+                }
+                cache.index.insert(key, (from, cache.near.len() as u32));
+            }
+        }
+        self.near_first_words = cache;
     }
 
     /// The canonical value of a whole answer of type `field_type`, if the
@@ -560,6 +631,53 @@ mod tests {
         assert_eq!(gazetteer.resolve(1, "big"), None);
         assert_eq!(gazetteer.resolve(7, "big"), None);
         assert_eq!(gazetteer.type_index("Pizza.TOPPING"), Some(1));
+    }
+
+    #[test]
+    fn cached_words_find_the_same_values() {
+        let mut types = types();
+        let value = |v: &str| CustomValue {
+            value: v.into(),
+            synonym_of: None,
+        };
+        types[1].values.extend([
+            value("chese"),
+            value("cheeses"),
+            value("larges"),
+            value("lager"),
+        ]);
+        let plain = Gazetteer::new(&types, Language::English);
+        let mut cached = plain.clone();
+        cached.cache_words([
+            "large",
+            "lrage",
+            "chees",
+            "cheese",
+            "extra",
+            "pizza",
+            "neapolitain",
+        ]);
+        assert!(!cached.near_first_words.index.is_empty());
+        for text in [
+            "a lrage pizza with extra chees",
+            "large large lager, cheese and chese",
+            "neapolitain stlye extra larg cheeses",
+            "nothing here at all",
+        ] {
+            let tokens = tokenize(text, Language::English);
+            let stems = super::super::stems_of(&tokens, Language::English);
+            for wanted in [[true, true], [false, true], [true, false]] {
+                assert_eq!(
+                    cached.find(&tokens, &stems, &wanted),
+                    plain.find(&tokens, &stems, &wanted),
+                    "{text:?}"
+                );
+            }
+        }
+        // Not stored.
+        let bytes = postcard::to_stdvec(&cached).unwrap();
+        let back: Gazetteer = postcard::from_bytes(&bytes).unwrap();
+        assert!(back.near_first_words.index.is_empty());
     }
 
     #[test]
