@@ -9,6 +9,8 @@
 //! Values live in one word trie for all the custom types of an assistant, so
 //! an utterance is walked once whatever the number of fields, and the walk
 //! only follows prefixes that exist; callers say which types they want.
+//! The first words a typo away from each training word are found once, when
+//! the model is built or read ([`Gazetteer::cache_words`]), not per parse.
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
