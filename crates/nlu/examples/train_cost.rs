@@ -23,4 +23,5 @@ fn main() {
     })
     .expect("trains");
     eprintln!("{} tasks in {:?}", model.tasks().len(), started.elapsed());
+    eprintln!("model file: {} bytes", model.to_bytes().len());
 }
