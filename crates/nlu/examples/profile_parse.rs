@@ -3,7 +3,8 @@
 //!
 //! `ROUNDS` (default 20) sets how many times the test file is parsed;
 //! `MODEL_OUT=FILE` saves the trained model, `MODEL_IN=FILE` parses with a
-//! saved model instead of training (so a profile holds parsing alone).
+//! saved model instead of training (so a profile holds parsing alone);
+//! `OPTIONS` (JSON) sets the training options.
 use otto_nlu::{Language, Model, ParseOptions, TrainOptions, dataset};
 fn main() {
     let train = std::env::args().nth(1).unwrap();
@@ -14,7 +15,10 @@ fn main() {
         Err(_) => {
             let ex = dataset::load(std::path::Path::new(&train)).unwrap();
             let data = dataset::to_training_data(&ex, Language::English);
-            Model::train(&data, &TrainOptions::default(), &mut |_| {}).unwrap()
+            let options: TrainOptions =
+                serde_json::from_str(&std::env::var("OPTIONS").unwrap_or_else(|_| "{}".into()))
+                    .expect("options JSON");
+            Model::train(&data, &options, &mut |_| {}).unwrap()
         }
     };
     if let Ok(path) = std::env::var("MODEL_OUT") {
