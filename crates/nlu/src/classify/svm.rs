@@ -119,12 +119,7 @@ impl LinearModel {
 /// tolerance; if it had set examples aside, it may check them all once more
 /// ([`SvmConfig::checks`]) when no class is running any more.
 pub fn train(rows: &Rows, labels: &[usize], classes: usize, config: &SvmConfig) -> LinearModel {
-    let threads = if config.checks == 0 {
-        crate::parallel::threads()
-    } else {
-        1
-    };
-    train_with_threads(rows, labels, classes, config, threads)
+    train_with_threads(rows, labels, classes, config, crate::parallel::threads())
 }
 
 /// [`train`] on `threads` threads. Without final checks
