@@ -485,8 +485,8 @@ async fn two_processes_never_lose_an_update(db: TestDb) {
 }
 
 /// Many users' turns committed at once (on SQLite they share the writer's
-/// transactions): the ones refused (a repeated message SID) change nothing,
-/// every other one is stored.
+/// transactions, some turns in savepoints, some without): the ones refused
+/// (a repeated message SID) change nothing, every other one is stored.
 async fn a_refused_commit_among_many_leaves_the_others_committed(db: TestDb) {
     let store = db.store.clone();
     let assistant = bot(&store).await;
@@ -515,12 +515,14 @@ async fn a_refused_commit_among_many_leaves_the_others_committed(db: TestDb) {
             let lock = store.lock_user(&assistant, &user).await?;
             let mut next = lock.state().expect("the first turn's dialogue");
             next.memory.insert("count".into(), json!(2));
-            let message = if i % 2 == 0 {
-                format!("SM{i:032}")
-            } else {
-                format!("SM{:032}", 1000 + i)
+            // Even users repeat their first message SID; of the others, half
+            // send a new one, half none (the SQLite writer's savepoint-free turns).
+            let message = match i % 4 {
+                0 | 2 => Some(format!("SM{i:032}")),
+                1 => Some(format!("SM{:032}", 1000 + i)),
+                _ => None,
             };
-            lock.commit(commit(next, "two", Some(&message))).await
+            lock.commit(commit(next, "two", message.as_deref())).await
         })
     });
     let results: Vec<Result<CommittedTurn>> = join_all_results(second_turns).await;
@@ -552,6 +554,71 @@ async fn a_refused_commit_among_many_leaves_the_others_committed(db: TestDb) {
             .unwrap();
         assert_eq!(turns.items.len() as i64, stored.turn_count, "user {i}");
     }
+}
+
+/// On SQLite, a turn of one process refused because another process changed
+/// its dialogue (found by the writer's versioned `UPDATE`, without a
+/// savepoint) leaves nothing, and the turns committed with it are all stored.
+/// (On PostgreSQL the other process would wait for the user's lock instead.)
+#[tokio::test]
+async fn sqlite_a_stale_turn_refused_among_many_leaves_the_others_committed() {
+    let db = TestDb::sqlite().await;
+    let one = db.store.clone();
+    let two = db.second_store().await;
+    let assistant = bot(&one).await;
+    let users: Vec<String> = (0..20).map(|i| format!("+1555001{i:04}")).collect();
+    for (i, user) in users.iter().enumerate() {
+        let sid = Sid::from_number(SidPrefix::Dialogue, 500 + i as u128);
+        one.commit_turn(
+            &assistant,
+            commit(state(&sid, user, json!({"count": 1}), T0), "one", None),
+        )
+        .await
+        .unwrap();
+    }
+    // Process two loads user 0's dialogue, then process one moves it on.
+    let stale = two.lock_user(&assistant, &users[0]).await.unwrap();
+    let moved = one.lock_user(&assistant, &users[0]).await.unwrap();
+    let mut next = moved.state().unwrap();
+    next.memory.insert("count".into(), json!(10));
+    moved.commit(commit(next, "moved", None)).await.unwrap();
+    // Process two commits the stale turn together with every other user's.
+    let mut stale_state = stale.state().unwrap();
+    stale_state.memory.insert("count".into(), json!(2));
+    let stale_turn = tokio::spawn(stale.commit(commit(stale_state, "stale", None)));
+    let others = users[1..].iter().map(|user| {
+        let (two, assistant, user) = (two.clone(), assistant.clone(), user.clone());
+        tokio::spawn(async move {
+            let lock = two.lock_user(&assistant, &user).await?;
+            let mut next = lock.state().expect("the first turn's dialogue");
+            next.memory.insert("count".into(), json!(2));
+            lock.commit(commit(next, "two", None)).await
+        })
+    });
+    for done in futures_join(others).await {
+        assert_eq!(done.turn_seq, Some(2));
+    }
+    let refused = stale_turn.await.unwrap().unwrap_err();
+    assert!(
+        matches!(refused, StoreError::DialogueChanged { .. }),
+        "{refused}"
+    );
+    for (i, user) in users.iter().enumerate() {
+        let stored = one
+            .load_active_dialogue(&assistant, user)
+            .await
+            .unwrap()
+            .unwrap();
+        let expected = if i == 0 { 10 } else { 2 };
+        assert_eq!(stored.state.memory["count"], json!(expected), "user {i}");
+        assert_eq!(stored.turn_count, 2, "user {i}");
+        let turns = one
+            .list_turns(&stored.sid, &PageRequest::first(10))
+            .await
+            .unwrap();
+        assert_eq!(turns.items.len(), 2, "user {i}");
+    }
+    two.close().await;
 }
 
 async fn futures_join(
