@@ -65,7 +65,7 @@ pub fn store_answer(
 
 /// Checks memory against a size limit, measured as compact JSON (error 90100).
 pub fn check_size(memory: &Map<String, Value>, limit: usize) -> Result<(), ActionsError> {
-    check_memory_size(&Value::Object(memory.clone()), limit)
+    check_memory_size(memory, limit)
 }
 
 /// The object under `key`, created (or replacing a non-object) when needed.

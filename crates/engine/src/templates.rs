@@ -3,10 +3,11 @@
 //! cannot run away with a turn.
 
 use std::borrow::Cow;
+use std::sync::RwLock;
 
 use minijinja::value::Serde;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::understanding::RecognizedField;
 
@@ -24,20 +25,21 @@ pub struct TemplateContext<'a> {
 }
 
 impl TemplateContext<'_> {
-    /// `user.identifier`, `memory`, `channel`, `fields.<name>`, `task`.
-    fn to_value(self) -> Value {
+    /// `user.identifier`, `memory`, `channel`, `fields.<name>`, `task`; the
+    /// memory is read in place, not copied first.
+    fn to_value(self) -> minijinja::Value {
         let fields: Map<String, Value> = self
             .fields
             .iter()
             .map(|field| (field.name.clone(), Value::from(field.value.as_str())))
             .collect();
-        json!({
-            "user": {"identifier": self.user_identifier},
-            "memory": self.memory,
-            "channel": self.channel,
-            "fields": fields,
-            "task": self.task,
-        })
+        minijinja::context! {
+            user => minijinja::context! { identifier => self.user_identifier },
+            memory => minijinja::Value::from(Serde(self.memory)),
+            channel => self.channel,
+            fields => minijinja::Value::from(Serde(fields)),
+            task => self.task,
+        }
     }
 }
 
@@ -46,10 +48,23 @@ impl TemplateContext<'_> {
 #[error("{0}")]
 pub struct TemplateError(String);
 
-/// The template renderer, built once per engine.
+/// Templates compiled and kept per engine; past this many, new ones are
+/// compiled for each use (an assistant has a few dozen at most).
+const KEPT_TEMPLATES: usize = 1_024;
+
+/// The template renderer, built once per engine. A template is compiled the
+/// first time it is used and kept (parsing it again at every turn was most of
+/// the cost of rendering).
 #[derive(Debug)]
 pub struct Templates {
+    kept: RwLock<Kept>,
+}
+
+/// The environment, whose templates are named by their own text.
+#[derive(Debug)]
+struct Kept {
     environment: Environment<'static>,
+    count: usize,
 }
 
 impl Templates {
@@ -62,7 +77,12 @@ impl Templates {
         environment.set_undefined_behavior(UndefinedBehavior::Chainable);
         // Speech and messages are not HTML.
         environment.set_auto_escape_callback(|_| AutoEscape::None);
-        Templates { environment }
+        Templates {
+            kept: RwLock::new(Kept {
+                environment,
+                count: 0,
+            }),
+        }
     }
 
     /// Renders `text`; text without `{{` or `{%` is returned as it is, untouched.
@@ -74,9 +94,10 @@ impl Templates {
         if !has_template_syntax(text) {
             return Ok(Cow::Borrowed(text));
         }
+        let context = context.to_value();
         let rendered = self
-            .environment
-            .render_str(text, Serde(context.to_value()))
+            .render_kept(text, &context)
+            .unwrap_or_else(|| self.compile_and_render(text, &context))
             .map_err(|error| TemplateError(describe(&error)))?;
         if rendered.len() > RENDERED_SIZE_LIMIT {
             return Err(TemplateError(format!(
@@ -85,6 +106,42 @@ impl Templates {
             )));
         }
         Ok(Cow::Owned(rendered))
+    }
+
+    /// `None` when the template is not compiled yet.
+    fn render_kept(
+        &self,
+        text: &str,
+        context: &minijinja::Value,
+    ) -> Option<Result<String, minijinja::Error>> {
+        let kept = self
+            .kept
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let template = kept.environment.get_template(text).ok()?;
+        Some(template.render(context.clone()))
+    }
+
+    /// Compiles the template (kept while there is room; a syntax error is
+    /// not kept and is reported at each use) and renders it.
+    fn compile_and_render(
+        &self,
+        text: &str,
+        context: &minijinja::Value,
+    ) -> Result<String, minijinja::Error> {
+        let mut kept = self
+            .kept
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if kept.count >= KEPT_TEMPLATES {
+            return kept.environment.render_str(text, context.clone());
+        }
+        if kept.environment.get_template(text).is_err() {
+            kept.environment
+                .add_template_owned(text.to_owned(), text.to_owned())?;
+            kept.count += 1;
+        }
+        kept.environment.get_template(text)?.render(context.clone())
     }
 }
 
@@ -104,6 +161,7 @@ fn describe(error: &minijinja::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn render(text: &str) -> Result<String, TemplateError> {
         render_with_fuel(text, 2_000)
@@ -142,6 +200,58 @@ mod tests {
             "yes"
         );
         assert_eq!(render("<b>{{ '<tag>' }}</b>").unwrap(), "<b><tag></b>");
+    }
+
+    #[test]
+    fn kept_templates_render_each_context_and_errors_each_time() {
+        let templates = Templates::new(2_000);
+        let render = |name: &str| {
+            let memory = json!({"name": name}).as_object().cloned().unwrap();
+            let context = TemplateContext {
+                user_identifier: "u",
+                memory: &memory,
+                channel: "sms",
+                fields: &[],
+                task: None,
+            };
+            templates
+                .render("Hi {{memory.name}}", context)
+                .map(Cow::into_owned)
+        };
+        assert_eq!(render("Ann").unwrap(), "Hi Ann");
+        assert_eq!(
+            render("Bo").unwrap(),
+            "Hi Bo",
+            "the kept template, new memory"
+        );
+        let broken = |templates: &Templates| {
+            let memory = Map::new();
+            let context = TemplateContext {
+                user_identifier: "u",
+                memory: &memory,
+                channel: "sms",
+                fields: &[],
+                task: None,
+            };
+            templates.render("{{ oops", context).unwrap_err()
+        };
+        let first = broken(&templates);
+        assert_eq!(broken(&templates), first, "a syntax error is not kept");
+        // Past the kept number, templates still render (compiled each time).
+        let full = Templates::new(2_000);
+        let memory = json!({"n": 7}).as_object().cloned().unwrap();
+        for i in 0..KEPT_TEMPLATES + 5 {
+            let context = TemplateContext {
+                user_identifier: "u",
+                memory: &memory,
+                channel: "sms",
+                fields: &[],
+                task: None,
+            };
+            let text = format!("{i}:{{{{memory.n}}}}");
+            assert_eq!(full.render(&text, context).unwrap(), format!("{i}:7"));
+        }
+        assert_eq!(full.kept.read().unwrap().count, KEPT_TEMPLATES);
     }
 
     #[test]

@@ -227,7 +227,11 @@ fn check_size(what: &str, size: usize, limit: usize) -> Result<(), ActionsError>
 
 /// Checks a dialogue memory object against a size limit ([`MEMORY_SIZE_LIMIT`],
 /// or [`STUDIO_MEMORY_SIZE_LIMIT`] inside Studio), measured as compact JSON.
-pub fn check_memory_size(memory: &Value, limit: usize) -> Result<(), ActionsError> {
+/// Takes the object as a `Value` or as its map (no copy needed per turn).
+pub fn check_memory_size<M: serde::Serialize + ?Sized>(
+    memory: &M,
+    limit: usize,
+) -> Result<(), ActionsError> {
     check_size("the memory", compact_size(memory), limit)
 }
 

@@ -112,7 +112,7 @@ pub(crate) fn wrong_type(path: &str, expected: &str, value: &Value) -> ShapeErro
 }
 
 /// Bytes of the compact serialisation, counted without building the string.
-pub(crate) fn compact_size(value: &Value) -> usize {
+pub(crate) fn compact_size<T: serde::Serialize + ?Sized>(value: &T) -> usize {
     struct Counter(usize);
     impl std::io::Write for Counter {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -124,7 +124,7 @@ pub(crate) fn compact_size(value: &Value) -> usize {
         }
     }
     let mut counter = Counter(0);
-    // Writing a Value into a sink that never fails cannot fail.
+    // JSON values (and maps of them) into a sink that never fails cannot fail.
     serde_json::to_writer(&mut counter, value).expect("serialising a JSON value into a counter");
     counter.0
 }
