@@ -80,7 +80,7 @@ impl<F: ActionFetcher> Turn<'_, F> {
     pub(crate) async fn start_collect(&mut self, collect: &Collect) -> Next {
         memory::reset_collect(&mut self.state.memory, &collect.name);
         self.state.waiting = Waiting::Collect(CollectState {
-            collect: CollectDefinition(collect.clone()),
+            collect: CollectDefinition::new(collect.clone()),
             question: 0,
             attempts: 0,
             failure_message: 0,
@@ -92,8 +92,8 @@ impl<F: ActionFetcher> Turn<'_, F> {
     /// The pending collect's name and current question.
     fn pending_question(&self) -> Option<(String, Question)> {
         let pending = self.state.collect()?;
-        let question = pending.collect.0.questions.get(pending.question)?;
-        Some((pending.collect.0.name.clone(), question.clone()))
+        let question = pending.collect.action().questions.get(pending.question)?;
+        Some((pending.collect.action().name.clone(), question.clone()))
     }
 
     /// The value of the field a question's `prefill` names, if the input that
@@ -253,10 +253,10 @@ impl<F: ActionFetcher> Turn<'_, F> {
         pending.question += 1;
         pending.attempts = 0;
         pending.failure_message = 0;
-        if pending.question < pending.collect.0.questions.len() {
+        if pending.question < pending.collect.action().questions.len() {
             return None;
         }
-        let on_complete = pending.collect.0.on_complete.redirect.clone();
+        let on_complete = pending.collect.action().on_complete.redirect.clone();
         self.state.waiting = Waiting::Nothing;
         Some(self.redirect(&on_complete))
     }

@@ -18,7 +18,7 @@ impl<F: ActionFetcher> Turn<'_, F> {
         let asking = self
             .state
             .collect()
-            .is_some_and(|pending| pending.question < pending.collect.0.questions.len());
+            .is_some_and(|pending| pending.question < pending.collect.action().questions.len());
         if asking {
             self.route = Route::CollectAnswer;
             self.routed_task = self.state.current_task.clone();

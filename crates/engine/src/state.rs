@@ -1,5 +1,7 @@
 //! The stored state of one dialogue: what the store saves as JSON between turns.
 
+use std::sync::{Arc, OnceLock};
+
 use chrono::{DateTime, Utc};
 use otto_model::actions::{Collect, Listen, Redirect, VoiceDigits};
 use otto_model::{Action, ActionsDocument, Sid};
@@ -178,13 +180,46 @@ pub struct CollectState {
 
 /// A `collect` action kept in the dialogue state. Serialised in its Actions JSON
 /// form and checked again by otto-model when read back.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CollectDefinition(pub Collect);
+///
+/// The state is written at every turn of a collect, and building the
+/// action's JSON again each time was the largest part of writing the state:
+/// it is built once and shared by every copy of the state.
+#[derive(Debug, Clone)]
+pub struct CollectDefinition {
+    action: Collect,
+    json: Arc<OnceLock<Value>>,
+}
+
+impl CollectDefinition {
+    pub fn new(action: Collect) -> CollectDefinition {
+        CollectDefinition {
+            action,
+            json: Arc::default(),
+        }
+    }
+
+    /// The action as the author wrote it.
+    pub fn action(&self) -> &Collect {
+        &self.action
+    }
+
+    fn json(&self) -> &Value {
+        self.json.get_or_init(|| {
+            let document = ActionsDocument::new(vec![Action::Collect(self.action.clone())]);
+            document.to_value()["actions"][0]["collect"].take()
+        })
+    }
+}
+
+impl PartialEq for CollectDefinition {
+    fn eq(&self, other: &CollectDefinition) -> bool {
+        self.action == other.action
+    }
+}
 
 impl Serialize for CollectDefinition {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let document = ActionsDocument::new(vec![Action::Collect(self.0.clone())]);
-        document.to_value()["actions"][0]["collect"].serialize(serializer)
+        self.json().serialize(serializer)
     }
 }
 
@@ -194,8 +229,35 @@ impl<'de> Deserialize<'de> for CollectDefinition {
         let document = ActionsDocument::from_value(&json!({"actions": [{"collect": value}]}))
             .map_err(serde::de::Error::custom)?;
         match document.actions.into_iter().next() {
-            Some(Action::Collect(collect)) => Ok(CollectDefinition(collect)),
+            Some(Action::Collect(collect)) => Ok(CollectDefinition::new(collect)),
             _ => Err(serde::de::Error::custom("expected a collect action")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_collect_is_written_in_its_actions_json_form_every_time() {
+        let document = ActionsDocument::from_value(&json!({"actions": [{"collect": {
+            "name": "booking",
+            "questions": [{"question": "Your name?", "name": "name", "type": "Twilio.FIRST_NAME"}],
+            "on_complete": {"redirect": "task://done"}
+        }}]}))
+        .unwrap();
+        let Some(Action::Collect(action)) = document.actions.first().cloned() else {
+            panic!("a collect action");
+        };
+        let expected = document.to_value()["actions"][0]["collect"].clone();
+        let definition = CollectDefinition::new(action);
+        assert_eq!(serde_json::to_value(&definition).unwrap(), expected);
+        // Built once, shared by copies: the same JSON again.
+        let copy = definition.clone();
+        assert_eq!(serde_json::to_value(&copy).unwrap(), expected);
+        assert_eq!(serde_json::to_value(&definition).unwrap(), expected);
+        let back: CollectDefinition = serde_json::from_value(expected).unwrap();
+        assert_eq!(back, definition);
     }
 }

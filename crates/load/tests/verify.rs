@@ -55,7 +55,7 @@ async fn commit(
             },
             turn: Some(TurnRecord {
                 input: input.clone(),
-                output: json!({}),
+                output: "{}".to_owned(),
                 task: None,
             }),
             events: Vec::new(),

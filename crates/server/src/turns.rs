@@ -18,7 +18,7 @@ use otto_store::{
     Account, Clock, CommittedTurn, Definition, DialogueRecord, ModelBuildStatus, NewEvent,
     PageRequest, ProcessedMessage, Store, StoreError, StoredTurn, TurnCommit, TurnRecord,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use tracing::Instrument;
 
 use crate::builds::{BuildError, Builds};
@@ -417,16 +417,30 @@ impl TurnService {
 
 /// What the turn record keeps: the channel-neutral output and how the input
 /// was understood, with the operator-visible errors.
-pub fn turn_record_output(result: &TurnResult) -> Value {
-    json!({
-        "output": result.output,
-        "route": result.route,
-        "task": result.task,
-        "confidence": result.confidence,
-        "next_best_task": result.next_best_task,
-        "fields": result.fields,
-        "errors": result.errors,
-    })
+pub fn turn_record_output(result: &TurnResult) -> String {
+    /// The record's JSON, written straight from the result (keys in
+    /// alphabetical order, as they always were stored).
+    #[derive(serde::Serialize)]
+    struct Recorded<'a> {
+        confidence: f64,
+        errors: &'a [EngineError],
+        fields: &'a [otto_engine::RecognizedField],
+        next_best_task: &'a Option<String>,
+        output: &'a Output,
+        route: &'a otto_engine::Route,
+        task: &'a Option<String>,
+    }
+    let recorded = Recorded {
+        confidence: result.confidence,
+        errors: &result.errors,
+        fields: &result.fields,
+        next_best_task: &result.next_best_task,
+        output: &result.output,
+        route: &result.route,
+        task: &result.task,
+    };
+    // Plain data (strings, numbers, lists): serialising it cannot fail.
+    serde_json::to_string(&recorded).expect("a turn record serialises")
 }
 
 /// The errors kept in a turn record by [`turn_record_output`].

@@ -55,8 +55,9 @@ pub struct DialogueRecord {
 pub struct TurnRecord {
     /// The user's input as received.
     pub input: String,
-    /// What the assistant answered (the rendered output, as JSON).
-    pub output: serde_json::Value,
+    /// What the assistant answered (the rendered output), as JSON text:
+    /// serialised by the caller straight from its own types, stored as it is.
+    pub output: String,
     /// The task the input led to.
     pub task: Option<String>,
 }
@@ -304,14 +305,12 @@ impl UserLock {
         // thread commits for every turn and should do nothing else.
         let state_text = serde_json::to_string(&commit.state)
             .map_err(|error| StoreError::invalid("dialogue state", error.to_string()))?;
-        let output_text = commit.turn.as_ref().map(|turn| turn.output.to_string());
         let job = CommitJob {
             assistant: assistant_sid,
             user,
             loaded,
             commit,
             state_text,
-            output_text,
             now: store.now(),
         };
         match held {
@@ -341,9 +340,8 @@ pub(crate) struct CommitJob {
     /// The active dialogue when the lock was taken.
     pub(crate) loaded: Option<Arc<DialogueRecord>>,
     pub(crate) commit: TurnCommit,
-    /// `commit.state` and its turn's output, as stored (JSON).
+    /// `commit.state` as stored (JSON).
     pub(crate) state_text: String,
-    pub(crate) output_text: Option<String>,
     /// Epoch seconds, by the store's clock.
     pub(crate) now: i64,
 }
@@ -377,7 +375,6 @@ pub(crate) async fn commit_in<C: SqlConn>(conn: &mut C, job: CommitJob) -> Resul
                 message_sid,
             },
         state_text,
-        output_text,
         now,
     } = job;
     let (assistant, user) = (&assistant, user.as_str());
@@ -451,9 +448,7 @@ pub(crate) async fn commit_in<C: SqlConn>(conn: &mut C, job: CommitJob) -> Resul
                     seq.into(),
                     assistant.into(),
                     turn.input.into(),
-                    output_text
-                        .unwrap_or_else(|| turn.output.to_string())
-                        .into(),
+                    turn.output.into(),
                     turn.task.into(),
                     message_sid.clone().into(),
                     now.into(),

@@ -46,7 +46,7 @@ async fn bot(store: &Store) -> Sid {
 fn turn(input: &str) -> Option<TurnRecord> {
     Some(TurnRecord {
         input: input.to_owned(),
-        output: json!({"says": [format!("you said {input}")]}),
+        output: json!({"says": [format!("you said {input}")]}).to_string(),
         task: Some("echo".to_owned()),
     })
 }
@@ -817,7 +817,7 @@ async fn engine_turns_persist(db: TestDb) {
                 state: result.state.clone(),
                 turn: Some(TurnRecord {
                     input: input.to_owned(),
-                    output: serde_json::to_value(&result.output).unwrap(),
+                    output: serde_json::to_string(&result.output).unwrap(),
                     task: result.task.clone(),
                 }),
                 events: result
