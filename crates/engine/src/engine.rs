@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::errors::EngineError;
-use crate::events::Event;
+use crate::events::{Event, EventKind};
 use crate::fetch::ActionFetcher;
 use crate::lifecycle;
 use crate::output::Output;
@@ -104,6 +104,21 @@ pub struct Bot<'a> {
     pub assistant_sid: &'a Sid,
     pub assistant: &'a Assistant,
     pub understanding: &'a dyn Understanding,
+    /// The events someone listens to (the names the assistant's event
+    /// webhooks subscribe to, any case); `None`: all. Events nobody wants
+    /// are not built: each carries a copy of the memory.
+    pub subscribed_events: Option<&'a [String]>,
+}
+
+impl Bot<'_> {
+    /// Whether an event of this kind is wanted.
+    pub fn wants_event(&self, kind: &EventKind) -> bool {
+        self.subscribed_events.is_none_or(|names| {
+            names
+                .iter()
+                .any(|name| name.eq_ignore_ascii_case(kind.name()))
+        })
+    }
 }
 
 /// What kind of input arrived.

@@ -51,7 +51,7 @@ pub(crate) fn open(
                 // Nothing to hang up on: the dialogue is over before it started.
                 state.ended = true;
                 state.end_reason = Some(EndReason::HangUp);
-            } else {
+            } else if bot.wants_event(&EventKind::DialogueStart) {
                 events.push(event(
                     bot,
                     &state,
@@ -99,18 +99,17 @@ fn end(
     let mut events = Vec::new();
     if let (Waiting::Collect(_), Some(task)) = (&state.waiting, &state.current_task) {
         let kind = EventKind::TaskEnd { task: task.clone() };
-        events.push(event(bot, state, kind, "", now));
+        if bot.wants_event(&kind) {
+            events.push(event(bot, state, kind, "", now));
+        }
     }
     state.waiting = Waiting::Nothing;
     state.ended = true;
     state.end_reason = Some(reason);
-    events.push(event(
-        bot,
-        state,
-        EventKind::DialogueEnd { reason },
-        "",
-        now,
-    ));
+    let kind = EventKind::DialogueEnd { reason };
+    if bot.wants_event(&kind) {
+        events.push(event(bot, state, kind, "", now));
+    }
     events
 }
 

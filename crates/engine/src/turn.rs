@@ -157,6 +157,9 @@ impl<'a, F: ActionFetcher> Turn<'a, F> {
     }
 
     pub fn emit(&mut self, kind: EventKind) {
+        if !self.bot.wants_event(&kind) {
+            return;
+        }
         let event = lifecycle::event(self.bot, &self.state, kind, &self.current_input, self.now);
         self.events.push(event);
     }

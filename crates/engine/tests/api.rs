@@ -77,6 +77,7 @@ fn a_fetcher_that_waits_is_awaited() {
         assistant_sid: &assistant_sid,
         assistant: &assistant,
         understanding: &nlu,
+        subscribed_events: None,
     };
     let result = block_on(engine.turn(bot, None, sms("remote"), at(0)));
     assert_eq!(texts(&result), ["Fetched."]);

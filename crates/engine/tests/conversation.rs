@@ -7,7 +7,7 @@ use chrono::TimeDelta;
 use common::*;
 use otto_engine::state::{DigitRedirect, DigitsState};
 use otto_engine::{
-    EndReason, EngineConfig, ErrorKind, EventKind, InputKind, ListenState, Method, Route,
+    Bot, EndReason, EngineConfig, ErrorKind, EventKind, InputKind, ListenState, Method, Route,
     TurnInput, Waiting,
 };
 use otto_model::Assistant;
@@ -90,6 +90,32 @@ fn a_greeting_answers_and_listens() {
     assert!(result.errors.is_empty());
     assert_eq!(result.state.created_at, at(0));
     assert_eq!(result.state.last_input_at, at(0));
+}
+
+#[test]
+fn only_subscribed_events_are_built() {
+    let h = harness();
+    let turn = |subscribed: &[String]| {
+        let bot = Bot {
+            subscribed_events: Some(subscribed),
+            ..h.bot()
+        };
+        block_on(h.engine.turn(bot, None, sms("hello"), at(0)))
+    };
+    let wanted = [
+        "ondialoguetaskstart".to_owned(),
+        "onDialogueTurn".to_owned(),
+    ];
+    let some = turn(&wanted);
+    assert_eq!(
+        event_names(&some),
+        ["onDialogueTaskStart", "onDialogueTurn"],
+        "names compare in any case"
+    );
+    let none = turn(&[]);
+    assert!(none.events.is_empty());
+    // The conversation itself is the same.
+    assert_eq!(texts(&none), texts(&h.say(None, "hello", at(0))));
 }
 
 #[test]

@@ -213,7 +213,12 @@ impl TurnService {
         input: TurnInput,
         message_sid: Option<&str>,
     ) -> Result<Once, TurnError> {
-        let Definition { ids, assistant, .. } = &*definition;
+        let Definition {
+            ids,
+            assistant,
+            webhook_events,
+            ..
+        } = &*definition;
         let Some(model) = self.builds.model_for(ids, assistant).await? else {
             return Err(TurnError::NotTrained {
                 state: self.build_state(&ids.sid).await,
@@ -225,6 +230,7 @@ impl TurnService {
             assistant_sid: &ids.sid,
             assistant,
             understanding: &model.understanding,
+            subscribed_events: Some(webhook_events),
         };
         let mut attempt = 0;
         loop {
@@ -366,6 +372,7 @@ impl TurnService {
             assistant_sid: &dialogue.assistant_sid,
             assistant: &definition.assistant,
             understanding: &NoUnderstanding,
+            subscribed_events: Some(&definition.webhook_events),
         };
         let Some(expired) = self.engine.expire_idle(bot, state, self.now()) else {
             return Ok(false);

@@ -50,6 +50,10 @@ pub struct Definition {
     pub ids: AssistantIds,
     pub assistant: Assistant,
     pub version: i64,
+    /// The event names the assistant's event webhooks subscribe to (as
+    /// written, possibly repeated); empty when it has none. Writes to
+    /// webhooks bump the definition version, so this is as current as the rest.
+    pub webhook_events: Vec<String>,
 }
 
 /// Inserts the field types and tasks of `assistant` under `assistant_sid`.
@@ -354,11 +358,18 @@ impl Store {
         }
         let mut tx = self.read_tx().await?;
         let (ids, assistant, version) = load(&mut tx, account, &assistant_sid).await?;
+        let webhook_events = tx
+            .webhook_subscriptions(&assistant_sid)
+            .await?
+            .iter()
+            .flat_map(|(_, events)| events.split_whitespace().map(str::to_owned))
+            .collect();
         tx.commit().await?;
         let loaded = Arc::new(Definition {
             ids,
             assistant,
             version,
+            webhook_events,
         });
         let mut kept = self
             .inner

@@ -120,6 +120,47 @@ async fn the_kept_definition_follows_every_change(db: TestDb) {
         store.load_assistant(&account(), "bot").await.unwrap().1
     );
 
+    // Event webhooks: what they subscribe to is part of the definition.
+    assert!(renamed.webhook_events.is_empty());
+    store
+        .create_webhook(
+            &account(),
+            "bot",
+            NewWebhook {
+                unique_name: "events".into(),
+                events: "onDialogueEnd  ondialogueturn".into(),
+                webhook_url: "https://example.test/events".into(),
+                webhook_method: None,
+            },
+        )
+        .await
+        .unwrap();
+    let hooked = store.current_assistant(&account(), "bot").await.unwrap();
+    assert!(hooked.version > renamed.version);
+    assert_eq!(hooked.webhook_events, ["onDialogueEnd", "ondialogueturn"]);
+    store
+        .update_webhook(
+            &account(),
+            "bot",
+            "events",
+            WebhookUpdate {
+                events: Some("onDialogueStart".into()),
+                ..WebhookUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    let rehooked = store.current_assistant(&account(), "bot").await.unwrap();
+    assert!(rehooked.version > hooked.version);
+    assert_eq!(rehooked.webhook_events, ["onDialogueStart"]);
+    store
+        .delete_webhook(&account(), "bot", "events")
+        .await
+        .unwrap();
+    let unhooked = store.current_assistant(&account(), "bot").await.unwrap();
+    assert!(unhooked.version > rehooked.version);
+    assert!(unhooked.webhook_events.is_empty());
+
     // A completed build changes what the definition names as latest.
     let build = store
         .create_model_build(&account(), "bot", NewModelBuild::default())

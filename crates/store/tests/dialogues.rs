@@ -800,6 +800,7 @@ async fn engine_turns_persist(db: TestDb) {
         assistant_sid: &assistant_sid,
         assistant: &assistant,
         understanding: &Keywords,
+        subscribed_events: None,
     };
 
     let run = async |input: &str, message: &str, now: i64| {

@@ -351,6 +351,7 @@ impl Harness {
             assistant_sid: &self.assistant_sid,
             assistant: &self.assistant,
             understanding: &self.nlu,
+            subscribed_events: None,
         }
     }
 
