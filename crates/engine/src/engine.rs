@@ -33,9 +33,11 @@ pub const DEFAULT_APOLOGY: &str = "Sorry, something went wrong. Please try again
 pub struct SidSource(Arc<dyn Fn() -> Sid + Send + Sync>);
 
 impl SidSource {
-    /// Random `UK…` SIDs.
+    /// Random `UK…` SIDs that sort by creation time
+    /// ([`Sid::generate_time_ordered`]: a dialogue's turns are stored by its
+    /// SID, and recent dialogues' turns then share index pages).
     pub fn random() -> SidSource {
-        SidSource(Arc::new(|| Sid::generate(SidPrefix::Dialogue)))
+        SidSource(Arc::new(|| Sid::generate_time_ordered(SidPrefix::Dialogue)))
     }
 
     /// `UK000…1`, `UK000…2`, …: deterministic SIDs for tests and tools.

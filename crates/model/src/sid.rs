@@ -111,9 +111,27 @@ impl Sid {
     /// Panics only if the operating system has no random source at all, which
     /// otto cannot run without.
     pub fn generate(prefix: SidPrefix) -> Sid {
+        Sid::from_number(prefix, u128::from_be_bytes(Sid::random_bytes()))
+    }
+
+    /// A new SID of the given kind whose first 12 hex digits are the
+    /// milliseconds since 1970 and the other 20 random (80 bits): SIDs made
+    /// later sort later. Index entries keyed by such SIDs (a dialogue's
+    /// turns) are written next to those of other recent ones, near the end
+    /// of their index, instead of each on a random page of it: fewer pages
+    /// to write a turn, and the ones written are the ones already cached.
+    pub fn generate_time_ordered(prefix: SidPrefix) -> Sid {
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_millis());
+        let random = u128::from_be_bytes(Sid::random_bytes()) >> 48;
+        Sid::from_number(prefix, ((millis & 0xffff_ffff_ffff) << 80) | random)
+    }
+
+    fn random_bytes() -> [u8; 16] {
         let mut bytes = [0u8; 16];
         getrandom::fill(&mut bytes).expect("the operating system provides random bytes");
-        Sid::from_number(prefix, u128::from_be_bytes(bytes))
+        bytes
     }
 
     /// A deterministic SID for tests and fixtures: the number written as 32 hex digits.
@@ -229,6 +247,27 @@ mod tests {
             Sid::generate(SidPrefix::Dialogue),
             Sid::generate(SidPrefix::Dialogue)
         );
+    }
+
+    #[test]
+    fn time_ordered_sids_sort_by_creation_and_stay_unique() {
+        let first = Sid::generate_time_ordered(SidPrefix::Dialogue);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let later: Vec<Sid> = (0..1000)
+            .map(|_| Sid::generate_time_ordered(SidPrefix::Dialogue))
+            .collect();
+        assert!(later.iter().all(|sid| *sid > first));
+        let unique: std::collections::HashSet<&Sid> = later.iter().collect();
+        assert_eq!(unique.len(), later.len());
+        assert_eq!(Sid::parse(first.as_str()), Ok(first.clone()));
+        assert_eq!(first.kind(), Some(SidPrefix::Dialogue));
+        // The time is the first 12 hex digits: now, give or take a minute.
+        let millis = u64::from_str_radix(&first.as_str()[2..14], 16).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        assert!(now.abs_diff(millis) < 60_000);
     }
 
     #[test]
