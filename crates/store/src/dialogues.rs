@@ -349,6 +349,12 @@ pub(crate) struct CommitJob {
 const UPDATE_LOADED_DIALOGUE: &str = "UPDATE dialogues SET channel = $1, state = $2, active = $3, version = version + 1, \
      turn_count = turn_count + $4, last_input_at = $5, date_updated = $6 \
      WHERE sid = $7 AND version = $8 AND active = 1";
+/// [`UPDATE_LOADED_DIALOGUE`] for a dialogue that stays active: without
+/// `active` in its `SET`, SQLite leaves the partial index of active
+/// dialogues alone (one page fewer to write a turn, measured).
+const UPDATE_LOADED_ACTIVE_DIALOGUE: &str = "UPDATE dialogues SET channel = $1, state = $2, version = version + 1, \
+     turn_count = turn_count + $3, last_input_at = $4, date_updated = $5 \
+     WHERE sid = $6 AND version = $7 AND active = 1";
 const DEACTIVATE_USER_DIALOGUES: &str = "UPDATE dialogues SET active = 0, version = version + 1, date_updated = $1 \
      WHERE assistant_sid = $2 AND user_identifier = $3 AND active = 1";
 const UPDATE_DIALOGUE: &str = "UPDATE dialogues SET channel = $1, state = $2, active = $3, version = version + 1, \
@@ -395,9 +401,23 @@ pub(crate) async fn commit_in<C: SqlConn>(conn: &mut C, job: CommitJob) -> Resul
         // UPDATE writes it and checks that nobody changed it meanwhile (the
         // version), and the record is known without reading it back.
         Some(current) if current.sid == state.sid => {
-            let mut args = update_args(&state, state_text, (active, counted, last_input_at, now));
-            args.push(current.version.into());
-            let changed = conn.execute(UPDATE_LOADED_DIALOGUE, args).await?;
+            let changed = if state.ended {
+                let mut args =
+                    update_args(&state, state_text, (active, counted, last_input_at, now));
+                args.push(current.version.into());
+                conn.execute(UPDATE_LOADED_DIALOGUE, args).await?
+            } else {
+                let args = vec![
+                    state.channel.as_str().into(),
+                    state_text.into(),
+                    counted.into(),
+                    last_input_at.into(),
+                    now.into(),
+                    (&state.sid).into(),
+                    current.version.into(),
+                ];
+                conn.execute(UPDATE_LOADED_ACTIVE_DIALOGUE, args).await?
+            };
             if changed != 1 {
                 let found = conn.active_dialogue(assistant, user).await?;
                 return Err(StoreError::DialogueChanged {
