@@ -1,0 +1,376 @@
+//! Nearest-neighbour re-ranking of close calls on the static sentence
+//! vectors.
+//!
+//! The one-vs-rest SVMs are linear; when the best classes score close to
+//! each other, the training utterances themselves are a second opinion:
+//! each of the few best classes gets the mean cosine between the
+//! utterance's static sentence vector (the IDF-weighted mean of the
+//! distilled MiniLM word vectors, see [`crate::embeddings`]) and its
+//! `nearest` most similar training utterances of that class, times
+//! `weight`, added to its SVM score. The classes are ranked by that sum,
+//! and their SVM scores are handed out again in the new order: the set of
+//! scores (so the probabilities' shape and the out-of-scope evidence) does
+//! not change, only which close class gets which.
+//!
+//! Chosen on ten validation folds of each training file (banking77 +0.44
+//! points; `bench/research/REPORT.md`, section 12). Cost: the vectors of
+//! the training utterances (int8, one scale each) in the model, and a scan
+//! of the candidates' vectors in the parses whose two best classes are
+//! closer than `gap`.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct NeighbourConfig {
+    pub enabled: bool,
+    /// How much the mean cosine of the static vectors of a class's nearest
+    /// training utterances adds to its SVM score.
+    pub weight: f32,
+    /// The same for the word block (TF-IDF of words and word pairs).
+    pub word_weight: f32,
+    /// How many of a class's most similar training utterances are averaged.
+    pub nearest: usize,
+    /// How many of the best classes may be re-ranked.
+    pub candidates: usize,
+    /// Re-rank only when the two best SVM scores are closer than this.
+    pub gap: f32,
+}
+
+impl Default for NeighbourConfig {
+    fn default() -> Self {
+        NeighbourConfig {
+            enabled: true,
+            weight: 3.0,
+            word_weight: 1.0,
+            nearest: 1,
+            candidates: 3,
+            gap: 0.25,
+        }
+    }
+}
+
+/// The static sentence vectors of the training utterances, grouped by class.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Neighbours {
+    config: NeighbourConfig,
+    dims: usize,
+    /// Class `c`'s vectors are `starts[c]..starts[c + 1]`.
+    starts: Vec<u32>,
+    /// Unit vectors, quantised per vector: `values[i * dims + d] * scales[i]`.
+    values: Vec<i8>,
+    scales: Vec<f32>,
+    /// The word blocks of the same utterances in the same order, sparse:
+    /// utterance `i`'s entries are `word_starts[i]..word_starts[i + 1]`.
+    word_starts: Vec<u32>,
+    word_entries: Vec<(u32, f32)>,
+    /// One more than the largest column of a stored word block.
+    word_dimension: u32,
+}
+
+impl Neighbours {
+    /// `vectors[i * dims..][..dims]` is the static vector of example `i`,
+    /// of class `labels[i]`, and `words[i]` its word block (the row's
+    /// entries of the word n-grams, any order). `None` when switched off or
+    /// without vectors.
+    pub fn build(
+        config: NeighbourConfig,
+        dims: usize,
+        vectors: &[f32],
+        words: &[&[(u32, f32)]],
+        labels: &[usize],
+        classes: usize,
+    ) -> Option<Neighbours> {
+        if !config.enabled || dims == 0 || config.nearest == 0 || config.candidates < 2 {
+            return None;
+        }
+        debug_assert_eq!(vectors.len(), labels.len() * dims);
+        debug_assert_eq!(words.len(), labels.len());
+        let mut starts = vec![0u32; classes + 1];
+        for &label in labels {
+            starts[label + 1] += 1;
+        }
+        for c in 0..classes {
+            starts[c + 1] += starts[c];
+        }
+        let mut next: Vec<u32> = starts[..classes].to_vec();
+        let mut values = vec![0i8; labels.len() * dims];
+        let mut scales = vec![0f32; labels.len()];
+        let mut order = vec![0usize; labels.len()];
+        for (i, &label) in labels.iter().enumerate() {
+            let at = next[label] as usize;
+            next[label] += 1;
+            order[at] = i;
+            let v = &vectors[i * dims..(i + 1) * dims];
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+            if norm == 0.0 || max == 0.0 {
+                continue;
+            }
+            let scale = max / 127.0;
+            for (q, &x) in values[at * dims..(at + 1) * dims].iter_mut().zip(v) {
+                *q = (x / scale).round() as i8;
+            }
+            scales[at] = scale / norm;
+        }
+        let mut word_starts = Vec::with_capacity(labels.len() + 1);
+        let mut word_entries = Vec::new();
+        word_starts.push(0);
+        for &i in &order {
+            word_entries.extend_from_slice(words[i]);
+            word_starts.push(word_entries.len() as u32);
+        }
+        let word_dimension = word_entries.iter().map(|&(c, _)| c + 1).max().unwrap_or(0);
+        Some(Neighbours {
+            config,
+            dims,
+            starts,
+            values,
+            scales,
+            word_starts,
+            word_entries,
+            word_dimension,
+        })
+    }
+
+    pub fn dims(&self) -> usize {
+        self.dims
+    }
+
+    /// Whether the scores are a close call worth [`Neighbours::rerank`]:
+    /// the two best of the `eligible` classes are closer than the gap.
+    pub fn is_close(&self, scores: &[f32], eligible: impl Fn(usize) -> bool) -> bool {
+        let (mut first, mut second) = (f32::NEG_INFINITY, f32::NEG_INFINITY);
+        for (c, &s) in scores.iter().enumerate() {
+            if !eligible(c) {
+                continue;
+            }
+            if s > first {
+                second = first;
+                first = s;
+            } else if s > second {
+                second = s;
+            }
+        }
+        second > f32::NEG_INFINITY && first - second < self.config.gap
+    }
+
+    /// Re-ranks the best `eligible` classes of `scores` in place by SVM
+    /// score plus the weighted neighbour similarities of `query` (the
+    /// utterance's static vector, any length) and `words` (its word block,
+    /// any order); the scores are permuted among them, never changed.
+    pub fn rerank(
+        &self,
+        query: &[f32],
+        words: &[(u32, f32)],
+        scores: &mut [f32],
+        eligible: impl Fn(usize) -> bool,
+    ) {
+        if query.len() != self.dims {
+            return;
+        }
+        let norm = query.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let query: Vec<f32> = query
+            .iter()
+            .map(|x| x / norm.max(f32::MIN_POSITIVE))
+            .collect();
+        // The best few eligible classes, best first.
+        let wanted = self.config.candidates;
+        let mut best: Vec<usize> = Vec::with_capacity(wanted + 1);
+        for (c, &s) in scores.iter().enumerate() {
+            if !eligible(c) || c + 1 >= self.starts.len() {
+                continue;
+            }
+            let at = best.partition_point(|&b| scores[b] >= s);
+            if at < wanted {
+                best.insert(at, c);
+                best.truncate(wanted);
+            }
+        }
+        if best.len() < 2 {
+            return;
+        }
+        // The query's word block, scattered for lookups by column.
+        let mut dense = vec![0f32; self.word_dimension as usize];
+        for &(column, value) in words {
+            if let Some(slot) = dense.get_mut(column as usize) {
+                *slot = value;
+            }
+        }
+        let mut adjusted: Vec<(f32, usize)> = best
+            .iter()
+            .map(|&c| {
+                let mut s = scores[c];
+                if norm > 0.0 {
+                    s += self.config.weight * self.similarity(&query, c);
+                }
+                if !words.is_empty() {
+                    s += self.config.word_weight * self.word_similarity(&dense, c);
+                }
+                (s, c)
+            })
+            .collect();
+        // Stable: ties keep the SVM's order.
+        adjusted.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let ordered: Vec<f32> = best.iter().map(|&c| scores[c]).collect();
+        for (&(_, c), s) in adjusted.iter().zip(ordered) {
+            scores[c] = s;
+        }
+    }
+
+    /// Mean cosine of `query` (unit) with the `nearest` most similar
+    /// training vectors of `class` (0 when it has none).
+    fn similarity(&self, query: &[f32], class: usize) -> f32 {
+        let (from, to) = (self.starts[class] as usize, self.starts[class + 1] as usize);
+        self.nearest_mean((from..to).map(|i| {
+            dot_i8(query, &self.values[i * self.dims..(i + 1) * self.dims]) * self.scales[i]
+        }))
+    }
+
+    /// Mean word-block dot product of the query (`dense`, by column) with
+    /// the `nearest` most similar training utterances of `class`.
+    fn word_similarity(&self, dense: &[f32], class: usize) -> f32 {
+        let (from, to) = (self.starts[class] as usize, self.starts[class + 1] as usize);
+        self.nearest_mean((from..to).map(|i| {
+            let (a, b) = (
+                self.word_starts[i] as usize,
+                self.word_starts[i + 1] as usize,
+            );
+            self.word_entries[a..b]
+                .iter()
+                .map(|&(column, value)| dense[column as usize] * value)
+                .sum()
+        }))
+    }
+
+    /// Mean of the `nearest` largest values (0 when there are none).
+    fn nearest_mean(&self, values: impl Iterator<Item = f32>) -> f32 {
+        let mut top = [f32::NEG_INFINITY; 8];
+        let nearest = self.config.nearest.clamp(1, top.len());
+        let mut seen = 0;
+        for value in values {
+            seen += 1;
+            if value > top[nearest - 1] {
+                let mut at = nearest - 1;
+                while at > 0 && top[at - 1] < value {
+                    top[at] = top[at - 1];
+                    at -= 1;
+                }
+                top[at] = value;
+            }
+        }
+        let used = nearest.min(seen);
+        if used == 0 {
+            return 0.0;
+        }
+        top[..used].iter().sum::<f32>() / used as f32
+    }
+}
+
+/// `Σ a[d] · b[d]` in eight independent sums (the compiler vectorises it).
+fn dot_i8(a: &[f32], b: &[i8]) -> f32 {
+    let mut sums = [0f32; 8];
+    let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (a_rest, b_rest) = (a_chunks.remainder(), b_chunks.remainder());
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for k in 0..8 {
+            sums[k] += x[k] * y[k] as f32;
+        }
+    }
+    let mut total: f32 = sums.iter().sum();
+    for (x, &y) in a_rest.iter().zip(b_rest) {
+        total += x * y as f32;
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(v: [f32; 4]) -> Vec<f32> {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / n).collect()
+    }
+
+    fn neighbours() -> Neighbours {
+        // Class 0 points along the first axis, class 1 along the second,
+        // class 2 along the third; the examples come interleaved.
+        let vectors: Vec<f32> = [
+            unit([1.0, 0.1, 0.0, 0.0]),
+            unit([0.0, 1.0, 0.1, 0.0]),
+            unit([1.0, 0.0, 0.2, 0.0]),
+            unit([0.1, 1.0, 0.0, 0.0]),
+            unit([0.0, 0.0, 1.0, 0.1]),
+        ]
+        .concat();
+        // Word blocks: column 0 is class 0's word, 1 class 1's, 2 class 2's.
+        let words: [&[(u32, f32)]; 5] = [
+            &[(0, 1.0)],
+            &[(1, 1.0)],
+            &[(0, 0.6), (3, 0.8)],
+            &[(1, 1.0)],
+            &[(2, 1.0)],
+        ];
+        let config = NeighbourConfig {
+            nearest: 2,
+            ..NeighbourConfig::default()
+        };
+        Neighbours::build(config, 4, &vectors, &words, &[0, 1, 0, 1, 2], 3).expect("enabled")
+    }
+
+    #[test]
+    fn groups_the_vectors_by_class() {
+        let n = neighbours();
+        assert_eq!(n.starts, [0, 2, 4, 5]);
+        assert_eq!(n.word_starts, [0, 1, 3, 4, 5, 6]);
+        assert_eq!(n.word_dimension, 4);
+        // A stored vector is its own nearest neighbour, cosine 1 (class 2
+        // has one utterance, so its mean is over that one).
+        let query = unit([0.0, 0.0, 1.0, 0.1]);
+        assert!((n.similarity(&query, 2) - 1.0).abs() < 0.01);
+        assert!(n.similarity(&query, 0) < 0.2);
+        // Class 0's word blocks: (0: 1.0) and (0: 0.6, 3: 0.8); the mean of
+        // the two products with the query (0: 1.0).
+        let dense = [1.0, 0.0, 0.0, 0.0];
+        assert!((n.word_similarity(&dense, 0) - 0.8).abs() < 1e-6);
+        assert_eq!(n.word_similarity(&dense, 1), 0.0);
+    }
+
+    #[test]
+    fn a_close_call_goes_to_the_class_of_the_nearest_utterances() {
+        let n = neighbours();
+        // SVM prefers class 0 by a little; the utterance looks like class 1's.
+        let mut scores = vec![0.3, 0.1, -2.0];
+        assert!(n.is_close(&scores, |_| true));
+        n.rerank(&[0.05, 2.0, 0.0, 0.0], &[], &mut scores, |_| true);
+        assert_eq!(scores, [0.1, 0.3, -2.0]);
+        // The words alone can decide too.
+        let mut scores = vec![0.3, 0.1, -2.0];
+        n.rerank(&[0.0; 4], &[(1, 1.0)], &mut scores, |_| true);
+        assert_eq!(scores, [0.1, 0.3, -2.0]);
+        // Without anything to compare, nothing moves.
+        n.rerank(&[0.0; 4], &[], &mut scores, |_| true);
+        assert_eq!(scores, [0.1, 0.3, -2.0]);
+    }
+
+    #[test]
+    fn scores_only_move_among_eligible_classes() {
+        let n = neighbours();
+        let mut scores = vec![0.3, 0.1, 0.2];
+        // Class 1 is not allowed: class 2 (looks unlike the query) and 0 stay.
+        n.rerank(&[0.05, 2.0, 0.0, 0.0], &[(1, 1.0)], &mut scores, |c| c != 1);
+        assert_eq!(scores, [0.3, 0.1, 0.2]);
+        assert!(!n.is_close(&[1.0, 0.0, 0.2], |_| true));
+    }
+
+    #[test]
+    fn switched_off_or_without_vectors_there_is_nothing() {
+        let off = NeighbourConfig {
+            enabled: false,
+            ..NeighbourConfig::default()
+        };
+        assert!(Neighbours::build(off, 4, &[0.0; 4], &[&[]], &[0], 1).is_none());
+        assert!(Neighbours::build(NeighbourConfig::default(), 0, &[], &[&[]], &[0], 1).is_none());
+    }
+}
