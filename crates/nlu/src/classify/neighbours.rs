@@ -60,12 +60,11 @@ pub struct Neighbours {
     /// Unit vectors, quantised per vector: `values[i * dims + d] * scales[i]`.
     values: Vec<i8>,
     scales: Vec<f32>,
-    /// The word blocks of the same utterances in the same order, sparse:
-    /// utterance `i`'s entries are `word_starts[i]..word_starts[i + 1]`.
+    /// The word blocks of the same utterances, per class an inverted
+    /// index: class `c`'s entries are `word_starts[c]..word_starts[c + 1]`,
+    /// each (column, utterance within the class, value), sorted.
     word_starts: Vec<u32>,
-    word_entries: Vec<(u32, f32)>,
-    /// One more than the largest column of a stored word block.
-    word_dimension: u32,
+    word_postings: Vec<(u32, u32, f32)>,
 }
 
 impl Neighbours {
@@ -113,14 +112,18 @@ impl Neighbours {
             }
             scales[at] = scale / norm;
         }
-        let mut word_starts = Vec::with_capacity(labels.len() + 1);
-        let mut word_entries = Vec::new();
+        let mut word_starts = Vec::with_capacity(classes + 1);
+        let mut word_postings = Vec::new();
         word_starts.push(0);
-        for &i in &order {
-            word_entries.extend_from_slice(words[i]);
-            word_starts.push(word_entries.len() as u32);
+        for c in 0..classes {
+            let (from, to) = (starts[c] as usize, starts[c + 1] as usize);
+            let class_start = word_postings.len();
+            for (k, &i) in order[from..to].iter().enumerate() {
+                word_postings.extend(words[i].iter().map(|&(col, v)| (col, k as u32, v)));
+            }
+            word_postings[class_start..].sort_unstable_by_key(|&(col, k, _)| (col, k));
+            word_starts.push(word_postings.len() as u32);
         }
-        let word_dimension = word_entries.iter().map(|&(c, _)| c + 1).max().unwrap_or(0);
         Some(Neighbours {
             config,
             dims,
@@ -128,8 +131,7 @@ impl Neighbours {
             values,
             scales,
             word_starts,
-            word_entries,
-            word_dimension,
+            word_postings,
         })
     }
 
@@ -169,11 +171,10 @@ impl Neighbours {
         if query.len() != self.dims {
             return;
         }
-        let norm = query.iter().map(|x| x * x).sum::<f32>().sqrt();
-        let query: Vec<f32> = query
-            .iter()
-            .map(|x| x / norm.max(f32::MIN_POSITIVE))
-            .collect();
+        // The query quantised as the stored vectors are: the dot products
+        // are then exact integers, the same on every CPU.
+        let (query, query_scale) = quantize(query);
+        let norm = query_scale;
         // The best few eligible classes, best first.
         let wanted = self.config.candidates;
         let mut best: Vec<usize> = Vec::with_capacity(wanted + 1);
@@ -190,22 +191,15 @@ impl Neighbours {
         if best.len() < 2 {
             return;
         }
-        // The query's word block, scattered for lookups by column.
-        let mut dense = vec![0f32; self.word_dimension as usize];
-        for &(column, value) in words {
-            if let Some(slot) = dense.get_mut(column as usize) {
-                *slot = value;
-            }
-        }
         let mut adjusted: Vec<(f32, usize)> = best
             .iter()
             .map(|&c| {
                 let mut s = scores[c];
                 if norm > 0.0 {
-                    s += self.config.weight * self.similarity(&query, c);
+                    s += self.config.weight * self.similarity(&query, query_scale, c);
                 }
                 if !words.is_empty() {
-                    s += self.config.word_weight * self.word_similarity(&dense, c);
+                    s += self.config.word_weight * self.word_similarity(words, c);
                 }
                 (s, c)
             })
@@ -218,32 +212,47 @@ impl Neighbours {
         }
     }
 
-    /// Mean cosine of `query` (unit) with the `nearest` most similar
-    /// training vectors of `class` (0 when it has none).
-    fn similarity(&self, query: &[f32], class: usize) -> f32 {
+    /// Mean cosine of the quantised `query` (`query[d] * query_scale`, unit
+    /// length) with the `nearest` most similar training vectors of `class`
+    /// (0 when it has none).
+    #[inline(always)]
+    fn similarity(&self, query: &[i8], query_scale: f32, class: usize) -> f32 {
         let (from, to) = (self.starts[class] as usize, self.starts[class + 1] as usize);
-        self.nearest_mean((from..to).map(|i| {
-            dot_i8(query, &self.values[i * self.dims..(i + 1) * self.dims]) * self.scales[i]
-        }))
+        let mut dots = vec![0i32; to - from];
+        dots_i8(
+            query,
+            &self.values[from * self.dims..to * self.dims],
+            &mut dots,
+        );
+        self.nearest_mean(
+            dots.iter()
+                .zip(&self.scales[from..to])
+                .map(|(&dot, &scale)| dot as f32 * query_scale * scale),
+        )
     }
 
-    /// Mean word-block dot product of the query (`dense`, by column) with
-    /// the `nearest` most similar training utterances of `class`.
-    fn word_similarity(&self, dense: &[f32], class: usize) -> f32 {
-        let (from, to) = (self.starts[class] as usize, self.starts[class + 1] as usize);
-        self.nearest_mean((from..to).map(|i| {
-            let (a, b) = (
-                self.word_starts[i] as usize,
-                self.word_starts[i + 1] as usize,
-            );
-            self.word_entries[a..b]
-                .iter()
-                .map(|&(column, value)| dense[column as usize] * value)
-                .sum()
-        }))
+    /// Mean word-block dot product of the query (its word block: distinct
+    /// columns, any order) with the `nearest` most similar training
+    /// utterances of `class`.
+    #[inline(always)]
+    fn word_similarity(&self, words: &[(u32, f32)], class: usize) -> f32 {
+        let (from, to) = (
+            self.word_starts[class] as usize,
+            self.word_starts[class + 1] as usize,
+        );
+        let postings = &self.word_postings[from..to];
+        let mut dots = vec![0f32; (self.starts[class + 1] - self.starts[class]) as usize];
+        for &(column, value) in words {
+            let first = postings.partition_point(|&(c, _, _)| c < column);
+            for &(_, k, stored) in postings[first..].iter().take_while(|p| p.0 == column) {
+                dots[k as usize] += value * stored;
+            }
+        }
+        self.nearest_mean(dots.into_iter())
     }
 
     /// Mean of the `nearest` largest values (0 when there are none).
+    #[inline(always)]
     fn nearest_mean(&self, values: impl Iterator<Item = f32>) -> f32 {
         let mut top = [f32::NEG_INFINITY; 8];
         let nearest = self.config.nearest.clamp(1, top.len());
@@ -267,21 +276,66 @@ impl Neighbours {
     }
 }
 
-/// `Σ a[d] · b[d]` in eight independent sums (the compiler vectorises it).
-fn dot_i8(a: &[f32], b: &[i8]) -> f32 {
-    let mut sums = [0f32; 8];
-    let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (a_rest, b_rest) = (a_chunks.remainder(), b_chunks.remainder());
-    for (x, y) in a_chunks.zip(b_chunks) {
-        for k in 0..8 {
-            sums[k] += x[k] * y[k] as f32;
+/// `v` as int8 values and the scale that turns them back into `v`'s
+/// direction at unit length (0 for a zero vector).
+fn quantize(v: &[f32]) -> (Vec<i8>, f32) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+    if norm == 0.0 || max == 0.0 {
+        return (vec![0; v.len()], 0.0);
+    }
+    let scale = max / 127.0;
+    let q = v.iter().map(|&x| (x / scale).round() as i8).collect();
+    (q, scale / norm)
+}
+
+/// The dot product of `query` with each row of `rows` (rows of
+/// `query.len()` values) into `out`, exact.
+fn dots_i8(query: &[i8], rows: &[i8], out: &mut [i32]) {
+    let dims = query.len();
+    #[cfg(target_arch = "x86_64")]
+    if dims.is_multiple_of(32) && std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        unsafe { dots_i8_avx2(query, rows, out) };
+        return;
+    }
+    for (row, dot) in rows.chunks_exact(dims).zip(out) {
+        *dot = query
+            .iter()
+            .zip(row)
+            .map(|(&a, &b)| a as i32 * b as i32)
+            .sum();
+    }
+}
+
+/// [`dots_i8`] 32 products per instruction; `query.len()` is a multiple of
+/// 32 and no value is -128 (so `|a| * b` pairs never saturate 16 bits).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dots_i8_avx2(query: &[i8], rows: &[i8], out: &mut [i32]) {
+    use std::arch::x86_64::*;
+    let dims = query.len();
+    let ones = _mm256_set1_epi16(1);
+    for (row, dot) in rows.chunks_exact(dims).zip(out) {
+        let mut sums = _mm256_setzero_si256();
+        for d in (0..dims).step_by(32) {
+            // SAFETY: d + 32 <= dims, within the query and the row.
+            let (a, b) = unsafe {
+                (
+                    _mm256_loadu_si256(query.as_ptr().add(d) as *const __m256i),
+                    _mm256_loadu_si256(row.as_ptr().add(d) as *const __m256i),
+                )
+            };
+            // |a| * (b with a's sign) = a * b, in pairs summed to 16 bits,
+            // then to 32.
+            let pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(a), _mm256_sign_epi8(b, a));
+            sums = _mm256_add_epi32(sums, _mm256_madd_epi16(pairs, ones));
         }
+        let mut lanes = [0i32; 8];
+        // SAFETY: `lanes` holds eight 32-bit integers.
+        unsafe { _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, sums) };
+        *dot = lanes.iter().sum();
     }
-    let mut total: f32 = sums.iter().sum();
-    for (x, &y) in a_rest.iter().zip(b_rest) {
-        total += x * y as f32;
-    }
-    total
 }
 
 #[cfg(test)]
@@ -323,18 +377,20 @@ mod tests {
     fn groups_the_vectors_by_class() {
         let n = neighbours();
         assert_eq!(n.starts, [0, 2, 4, 5]);
-        assert_eq!(n.word_starts, [0, 1, 3, 4, 5, 6]);
-        assert_eq!(n.word_dimension, 4);
+        assert_eq!(n.word_starts, [0, 3, 5, 6]);
+        assert_eq!(
+            &n.word_postings[..3],
+            [(0, 0, 1.0), (0, 1, 0.6), (3, 1, 0.8)]
+        );
         // A stored vector is its own nearest neighbour, cosine 1 (class 2
         // has one utterance, so its mean is over that one).
-        let query = unit([0.0, 0.0, 1.0, 0.1]);
-        assert!((n.similarity(&query, 2) - 1.0).abs() < 0.01);
-        assert!(n.similarity(&query, 0) < 0.2);
+        let (query, scale) = quantize(&unit([0.0, 0.0, 1.0, 0.1]));
+        assert!((n.similarity(&query, scale, 2) - 1.0).abs() < 0.01);
+        assert!(n.similarity(&query, scale, 0) < 0.2);
         // Class 0's word blocks: (0: 1.0) and (0: 0.6, 3: 0.8); the mean of
         // the two products with the query (0: 1.0).
-        let dense = [1.0, 0.0, 0.0, 0.0];
-        assert!((n.word_similarity(&dense, 0) - 0.8).abs() < 1e-6);
-        assert_eq!(n.word_similarity(&dense, 1), 0.0);
+        assert!((n.word_similarity(&[(0, 1.0)], 0) - 0.8).abs() < 1e-6);
+        assert_eq!(n.word_similarity(&[(0, 1.0)], 1), 0.0);
     }
 
     #[test]
@@ -362,6 +418,27 @@ mod tests {
         n.rerank(&[0.05, 2.0, 0.0, 0.0], &[(1, 1.0)], &mut scores, |c| c != 1);
         assert_eq!(scores, [0.3, 0.1, 0.2]);
         assert!(!n.is_close(&[1.0, 0.0, 0.2], |_| true));
+    }
+
+    #[test]
+    fn int8_dot_products_are_exact_on_every_path() {
+        // 64 dimensions: the AVX2 path where the CPU has it.
+        let query: Vec<i8> = (0..64).map(|d| (d * 37 % 255 - 127) as i8).collect();
+        let rows: Vec<i8> = (0..64 * 3).map(|d| (d * 91 % 255 - 127) as i8).collect();
+        let mut dots = [0i32; 3];
+        dots_i8(&query, &rows, &mut dots);
+        for (row, dot) in rows.chunks(64).zip(dots) {
+            let exact: i32 = query
+                .iter()
+                .zip(row)
+                .map(|(&a, &b)| a as i32 * b as i32)
+                .sum();
+            assert_eq!(dot, exact);
+        }
+        let (q, scale) = quantize(&[3.0, -4.0]);
+        assert_eq!(q, [95, -127]);
+        assert!((scale * 127.0 - 4.0 / 5.0).abs() < 1e-6);
+        assert_eq!(quantize(&[0.0, 0.0]).1, 0.0);
     }
 
     #[test]
