@@ -101,28 +101,50 @@ impl Neighbours {
             next[label] += 1;
             order[at] = i;
             let v = &vectors[i * dims..(i + 1) * dims];
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-            let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
-            if norm == 0.0 || max == 0.0 {
-                continue;
-            }
-            let scale = max / 127.0;
-            for (q, &x) in values[at * dims..(at + 1) * dims].iter_mut().zip(v) {
-                *q = (x / scale).round() as i8;
-            }
-            scales[at] = scale / norm;
+            scales[at] = quantize_into(v, &mut values[at * dims..(at + 1) * dims]);
         }
-        let mut word_starts = Vec::with_capacity(classes + 1);
-        let mut word_postings = Vec::new();
-        word_starts.push(0);
-        for c in 0..classes {
-            let (from, to) = (starts[c] as usize, starts[c + 1] as usize);
-            let class_start = word_postings.len();
-            for (k, &i) in order[from..to].iter().enumerate() {
-                word_postings.extend(words[i].iter().map(|&(col, v)| (col, k as u32, v)));
+        // The inverted indexes by two counting sorts (linear time): every
+        // entry by column, utterances in class order, then by class, which
+        // keeps each class's entries sorted by column and utterance.
+        let width = words
+            .iter()
+            .flat_map(|w| w.iter().map(|&(column, _)| column as usize + 1))
+            .max()
+            .unwrap_or(0);
+        let mut by_column = vec![0u32; width + 1];
+        for w in words {
+            for &(column, _) in w.iter() {
+                by_column[column as usize + 1] += 1;
             }
-            word_postings[class_start..].sort_unstable_by_key(|&(col, k, _)| (col, k));
-            word_starts.push(word_postings.len() as u32);
+        }
+        for c in 0..width {
+            by_column[c + 1] += by_column[c];
+        }
+        let total = by_column[width] as usize;
+        let mut sorted = vec![(0u32, 0u32, 0u32, 0f32); total];
+        for class in 0..classes {
+            let (from, to) = (starts[class] as usize, starts[class + 1] as usize);
+            for (k, &i) in order[from..to].iter().enumerate() {
+                for &(column, value) in words[i] {
+                    let at = &mut by_column[column as usize];
+                    sorted[*at as usize] = (class as u32, column, k as u32, value);
+                    *at += 1;
+                }
+            }
+        }
+        let mut word_starts = vec![0u32; classes + 1];
+        for &(class, ..) in &sorted {
+            word_starts[class as usize + 1] += 1;
+        }
+        for c in 0..classes {
+            word_starts[c + 1] += word_starts[c];
+        }
+        let mut next = word_starts[..classes].to_vec();
+        let mut word_postings = vec![(0u32, 0u32, 0f32); total];
+        for &(class, column, k, value) in &sorted {
+            let at = &mut next[class as usize];
+            word_postings[*at as usize] = (column, k, value);
+            *at += 1;
         }
         Some(Neighbours {
             config,
@@ -279,14 +301,26 @@ impl Neighbours {
 /// `v` as int8 values and the scale that turns them back into `v`'s
 /// direction at unit length (0 for a zero vector).
 fn quantize(v: &[f32]) -> (Vec<i8>, f32) {
+    let mut q = vec![0; v.len()];
+    let scale = quantize_into(v, &mut q);
+    (q, scale)
+}
+
+/// [`quantize`] into `out` (as long as `v`); returns the scale.
+fn quantize_into(v: &[f32], out: &mut [i8]) -> f32 {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
     if norm == 0.0 || max == 0.0 {
-        return (vec![0; v.len()], 0.0);
+        out.fill(0);
+        return 0.0;
     }
-    let scale = max / 127.0;
-    let q = v.iter().map(|&x| (x / scale).round() as i8).collect();
-    (q, scale / norm)
+    let inverse = 127.0 / max;
+    for (q, &x) in out.iter_mut().zip(v) {
+        // Rounded half away from zero, within [-127, 127].
+        let y = x * inverse;
+        *q = (y + 0.5f32.copysign(y)) as i8;
+    }
+    max / 127.0 / norm
 }
 
 /// The dot product of `query` with each row of `rows` (rows of
