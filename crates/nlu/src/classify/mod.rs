@@ -43,7 +43,9 @@ pub struct TaskClassifier {
     pub out_of_scope_class: Option<usize>,
     space: FeatureSpace,
     model: LinearModel,
-    /// The training utterances' static vectors, when the space has them.
+    /// The training utterances' static vectors and word blocks, for
+    /// re-ranking close calls (`None` when switched off or when the space
+    /// has no static vectors).
     neighbours: Option<Neighbours>,
     temperature: f32,
 }
