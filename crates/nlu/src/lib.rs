@@ -7,7 +7,8 @@
 //! dialogues, storage or HTTP.
 //!
 //! Pipeline: [`text`] (tokenise, fold, stem) → [`features`] (word and
-//! character n-grams, TF-IDF) → [`classify`] (one-vs-rest linear SVMs,
+//! character n-grams, TF-IDF) → [`classify`] (one-vs-rest linear SVMs, close
+//! calls re-ranked by the nearest training utterances,
 //! softmax calibration, out-of-scope threshold) → [`fields`] (custom values
 //! and synonyms, a CRF per task for values never listed, built-in types).
 

@@ -13,7 +13,7 @@ use crate::training::{TrainingData, TrainingError};
 
 /// Bumped whenever the serialised layout or the meaning of a stored model
 /// changes (including the stemmer version: stems can change between releases).
-pub const MODEL_FORMAT_VERSION: u32 = 2;
+pub const MODEL_FORMAT_VERSION: u32 = 3;
 const MAGIC: &[u8; 8] = b"OTTONLU\0";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -332,6 +332,25 @@ impl Model {
         }
     }
 
+    /// Research hook (`examples/research.rs`): the exact-match class, the
+    /// sorted classifier row, its word block and the raw SVM scores of one
+    /// utterance, and where the static block starts.
+    #[doc(hidden)]
+    pub fn research_probe(&self, text: &str) -> ResearchProbe {
+        let tokens = tokenize(text, self.language);
+        let stems = self.stemmer.stems(&tokens);
+        let exact = self.exact.get(&exact_key(&tokens)).map(|&c| c as usize);
+        let classifier = self.classifier.as_ref().expect("a classifier");
+        let (row, words, scores) = classifier.research_row(&tokens, &stems);
+        ResearchProbe {
+            exact,
+            row,
+            words,
+            scores,
+            sparse_dimension: classifier.research_sparse_dimension(),
+        }
+    }
+
     fn allowed_classes(&self, names: &[String]) -> Vec<bool> {
         let mut allowed: Vec<bool> = self.tasks.iter().map(|t| names.contains(t)).collect();
         if self
@@ -422,6 +441,16 @@ impl Model {
         model.gazetteer.cache_words(model.stemmer.words());
         Ok(model)
     }
+}
+
+/// What [`Model::research_probe`] sees of an utterance.
+#[doc(hidden)]
+pub struct ResearchProbe {
+    pub exact: Option<usize>,
+    pub row: features::SparseRow,
+    pub words: features::SparseRow,
+    pub scores: Vec<f32>,
+    pub sparse_dimension: usize,
 }
 
 /// Fewest samples worth a thread of their own while preparing training.

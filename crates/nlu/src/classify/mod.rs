@@ -1,12 +1,14 @@
 //! Task classification: features → linear SVMs → calibrated probabilities,
 //! with an out-of-scope decision.
 
+pub mod neighbours;
 pub mod svm;
 
 use serde::{Deserialize, Serialize};
 
 use crate::features::{FeatureConfig, FeatureSpace, Grams, SparseRow};
 use crate::text::Language;
+use neighbours::{NeighbourConfig, Neighbours};
 use svm::{LinearModel, SvmConfig};
 
 /// Settings of the task classifier; the defaults were chosen on validation
@@ -16,6 +18,8 @@ use svm::{LinearModel, SvmConfig};
 pub struct ClassifierConfig {
     pub features: FeatureConfig,
     pub svm: SvmConfig,
+    /// Re-ranking of close calls by the nearest training utterances.
+    pub neighbours: NeighbourConfig,
     /// Softmax temperature applied to SVM decision values.
     pub temperature: f32,
 }
@@ -25,6 +29,7 @@ impl Default for ClassifierConfig {
         ClassifierConfig {
             features: FeatureConfig::default(),
             svm: SvmConfig::default(),
+            neighbours: NeighbourConfig::default(),
             temperature: 0.15,
         }
     }
@@ -38,6 +43,10 @@ pub struct TaskClassifier {
     pub out_of_scope_class: Option<usize>,
     space: FeatureSpace,
     model: LinearModel,
+    /// The training utterances' static vectors and word blocks, for
+    /// re-ranking close calls (`None` when switched off or when the space
+    /// has no static vectors).
+    neighbours: Option<Neighbours>,
     temperature: f32,
 }
 
@@ -56,28 +65,65 @@ impl TaskClassifier {
         // per thread
         // (the solver needs no column order within a block), on all
         // threads, each range of examples apart, then joined in order.
+        // The static block and the word block of each row are kept too,
+        // for the neighbours.
+        let sparse = space.sparse_dimension();
+        let dims = if config.neighbours.enabled {
+            space.dimension() - sparse
+        } else {
+            0
+        };
         let parts =
             crate::parallel::split(examples.len(), crate::parallel::threads(), 1000, |range| {
-                let mut rows = svm::Rows::new(space.dimension(), space.sparse_dimension());
+                let mut rows = svm::Rows::new(space.dimension(), sparse);
+                let mut vectors = vec![0.0; range.len() * dims];
+                let mut words = (Vec::new(), Vec::new());
                 let (mut row, mut scratch) =
                     (SparseRow::new(), crate::features::Scratch::unsorted());
-                for grams in &examples[range] {
+                let mut words_only = Grams::default();
+                for (i, grams) in examples[range].iter().enumerate() {
                     space.vectorize_into(grams, &mut row, &mut scratch);
                     rows.push(&row);
+                    if dims > 0 {
+                        static_vector(&row, sparse, &mut vectors[i * dims..(i + 1) * dims]);
+                        words_only.words.clone_from(&grams.words);
+                        space.vectorize_into(&words_only, &mut row, &mut scratch);
+                        words.0.push(words.1.len());
+                        words.1.extend_from_slice(&row);
+                    }
                 }
-                rows
+                (rows, vectors, words)
             });
         let mut parts = parts.into_iter();
-        let mut rows = parts.next().expect("one part at least");
-        for part in parts {
+        let (mut rows, mut vectors, (mut word_starts, mut word_entries)) =
+            parts.next().expect("one part at least");
+        for (part, part_vectors, (starts, entries)) in parts {
             rows.append(part);
+            vectors.extend(part_vectors);
+            let offset = word_entries.len();
+            word_starts.extend(starts.into_iter().map(|s| s + offset));
+            word_entries.extend(entries);
         }
         let model = svm::train(&rows, classes, labels.len(), &config.svm);
+        word_starts.push(word_entries.len());
+        let words: Vec<&[(u32, f32)]> = word_starts
+            .windows(2)
+            .map(|w| &word_entries[w[0]..w[1]])
+            .collect();
+        let neighbours = Neighbours::build(
+            config.neighbours,
+            dims,
+            &vectors,
+            &words,
+            classes,
+            labels.len(),
+        );
         TaskClassifier {
             labels,
             out_of_scope_class,
             space,
             model,
+            neighbours,
             temperature: config.temperature,
         }
     }
@@ -96,7 +142,7 @@ impl TaskClassifier {
     /// utterance is any allowed task's at all.
     pub fn classify(&self, grams: &Grams, allowed: Option<&[bool]>) -> Classified {
         let (row, coverage) = self.space.vectorize_with_coverage(grams);
-        self.classify_row(&row, coverage, allowed)
+        self.classify_row(&row, &grams.words, coverage, allowed)
     }
 
     /// Classifies a tokenised utterance, with buffers reused between calls
@@ -125,13 +171,46 @@ impl TaskClassifier {
             let coverage = self
                 .space
                 .vectorize_tokens_into(tokens, stems, grams, row, scratch);
-            self.classify_row(row, coverage, allowed)
+            self.classify_row(row, &grams.words, coverage, allowed)
         })
     }
 
+    /// Research hook (`examples/research.rs`): the sorted row, its word
+    /// block alone (as the neighbours see it) and the raw SVM scores of a
+    /// tokenised utterance, before any re-ranking.
+    #[doc(hidden)]
+    pub fn research_row(
+        &self,
+        tokens: &[crate::text::Token],
+        stems: &[String],
+    ) -> (SparseRow, SparseRow, Vec<f32>) {
+        let (mut grams, mut row, mut scratch) = (
+            Grams::default(),
+            SparseRow::new(),
+            crate::features::Scratch::default(),
+        );
+        self.space
+            .vectorize_tokens_into(tokens, stems, &mut grams, &mut row, &mut scratch);
+        let mut scores = vec![0.0; self.labels.len()];
+        self.model.scores(&row, &mut scores);
+        let words_only = Grams {
+            words: grams.words.clone(),
+            ..Grams::default()
+        };
+        (row, self.space.vectorize(&words_only), scores)
+    }
+
+    /// Research hook: where the dense static block starts.
+    #[doc(hidden)]
+    pub fn research_sparse_dimension(&self) -> usize {
+        self.space.sparse_dimension()
+    }
+
+    /// `words` are the word n-grams of `row`'s utterance.
     fn classify_row(
         &self,
         row: &SparseRow,
+        words: &[u64],
         coverage: crate::features::Coverage,
         allowed: Option<&[bool]>,
     ) -> Classified {
@@ -139,6 +218,19 @@ impl TaskClassifier {
         self.model.scores(row, &mut probabilities);
         let in_scope =
             |c: &usize| allowed.is_none_or(|a| a[*c]) && Some(*c) != self.out_of_scope_class;
+        if let Some(neighbours) = &self.neighbours
+            && neighbours.is_close(&probabilities, |c| in_scope(&c))
+        {
+            let mut query = [0.0f32; crate::embeddings::MAX_DIMS];
+            let query = &mut query[..neighbours.dims()];
+            static_vector(row, self.space.sparse_dimension(), query);
+            let words_only = Grams {
+                words: words.to_vec(),
+                ..Grams::default()
+            };
+            let word_row = self.space.vectorize(&words_only);
+            neighbours.rerank(query, &word_row, &mut probabilities, |c| in_scope(&c));
+        }
         let best = |values: &[f32]| {
             (0..values.len())
                 .filter(in_scope)
@@ -155,6 +247,20 @@ impl TaskClassifier {
             probabilities,
             evidence,
             unfamiliar: coverage.is_unfamiliar(),
+        }
+    }
+}
+
+/// The static block of a row (its columns from `sparse` on) into `out`.
+fn static_vector(row: &SparseRow, sparse: usize, out: &mut [f32]) {
+    out.fill(0.0);
+    // The static block comes last in a row.
+    for &(column, value) in row.iter().rev() {
+        let Some(d) = (column as usize).checked_sub(sparse) else {
+            break;
+        };
+        if let Some(slot) = out.get_mut(d) {
+            *slot = value;
         }
     }
 }
