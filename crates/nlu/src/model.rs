@@ -253,6 +253,7 @@ impl Model {
             });
         }
         gazetteer.cache_words(stemmer.words());
+        fields.iter().for_each(FieldExtractor::prepare);
         let threshold = options.threshold;
         progress(TrainProgress::Done);
         Ok(Model {
@@ -420,6 +421,7 @@ impl Model {
             classifier.cache_words(model.stemmer.words());
         }
         model.gazetteer.cache_words(model.stemmer.words());
+        model.fields.iter().for_each(FieldExtractor::prepare);
         Ok(model)
     }
 }

@@ -296,6 +296,13 @@ impl FieldExtractor {
         types
     }
 
+    /// Builds the tagger's derived tables now rather than at the first parse.
+    pub fn prepare(&self) {
+        if let Some(tagger) = &self.tagger {
+            tagger.prepare();
+        }
+    }
+
     /// The fields found in an utterance: where the tagger puts them, then,
     /// for fields it did not find, listed and built-in values wherever they
     /// occur (a synonym or a typo of a listed value is found even in a
