@@ -318,6 +318,7 @@ impl Model {
                     tokens: &tokens,
                     stems: &stems,
                     reference: options.reference,
+                    pieces: self.classifier.as_ref().map(TaskClassifier::piece_cache),
                 };
                 self.fields[index].extract(&prepared, &self.gazetteer)
             }
