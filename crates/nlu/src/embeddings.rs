@@ -149,8 +149,14 @@ impl StaticVectors {
     pub fn add_word(&self, word: &str, weight: f32, out: &mut [f32]) {
         let mut pieces = [0u32; 16];
         let count = self.word_pieces(word, &mut pieces);
-        let share = weight / count as f32;
-        for &piece in &pieces[..count] {
+        self.add_pieces(&pieces[..count], weight, out);
+    }
+
+    /// [`StaticVectors::add_word`] for a word already cut into `pieces`
+    /// (from a [`PieceCache`]): the same sums.
+    pub fn add_pieces(&self, pieces: &[u32], weight: f32, out: &mut [f32]) {
+        let share = weight / pieces.len() as f32;
+        for &piece in pieces {
             self.add_piece(piece, share, out);
         }
     }
@@ -163,15 +169,24 @@ impl StaticVectors {
     }
 
     /// [`StaticVectors::add_word`] and [`StaticVectors::cluster`] at once
-    /// (the word is cut into pieces once).
-    pub fn add_word_with_cluster(&self, word: &str, weight: f32, out: &mut [f32]) -> u16 {
-        let mut pieces = [0u32; 16];
-        let count = self.word_pieces(word, &mut pieces);
-        let share = weight / count as f32;
-        for &piece in &pieces[..count] {
-            self.add_piece(piece, share, out);
-        }
-        self.cluster_of_pieces(word, &pieces[..count])
+    /// (the word is cut into pieces once, or not at all when `cache` has it).
+    pub fn add_word_with_cluster(
+        &self,
+        word: &str,
+        cache: Option<&PieceCache>,
+        weight: f32,
+        out: &mut [f32],
+    ) -> u16 {
+        let mut buffer = [0u32; 16];
+        let pieces = match cache.and_then(|c| c.get(word)) {
+            Some(pieces) => pieces,
+            None => {
+                let count = self.word_pieces(word, &mut buffer);
+                &buffer[..count]
+            }
+        };
+        self.add_pieces(pieces, weight, out);
+        self.cluster_of_pieces(word, pieces)
     }
 
     fn cluster_of_pieces(&self, word: &str, pieces: &[u32]) -> u16 {
@@ -281,6 +296,50 @@ impl StaticVectors {
     }
 }
 
+/// The word pieces of a vocabulary (say a model's training words), cut
+/// once: a parse then finds a known word's pieces with one lookup by a
+/// 64-bit hash of the word, where cutting it looks up the word (and, for
+/// words of several pieces, each candidate piece) by string in the 30,522
+/// pieces. Derived from the vocabulary, so never stored in a model; like
+/// the model's other per-word caches it trusts the hash to tell words apart.
+#[derive(Debug, Clone, Default)]
+pub struct PieceCache {
+    index: FxHashMap<u64, (u32, u32)>,
+    pieces: Vec<u32>,
+}
+
+impl PieceCache {
+    pub fn new<'a>(vectors: &StaticVectors, words: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut cache = PieceCache::default();
+        let mut buffer = [0u32; 16];
+        for word in words {
+            let key = Self::key(word);
+            if cache.index.contains_key(&key) {
+                continue;
+            }
+            let count = vectors.word_pieces(word, &mut buffer);
+            let from = cache.pieces.len() as u32;
+            cache.pieces.extend_from_slice(&buffer[..count]);
+            cache.index.insert(key, (from, cache.pieces.len() as u32));
+        }
+        cache
+    }
+
+    fn key(word: &str) -> u64 {
+        crate::fields::crf::hash::str(0x5741_4543_4553, word)
+    }
+
+    /// The pieces of `word`, if it is one of the vocabulary's.
+    #[inline]
+    pub fn get(&self, word: &str) -> Option<&[u32]> {
+        if self.index.is_empty() {
+            return None;
+        }
+        let &(a, b) = self.index.get(&Self::key(word))?;
+        Some(&self.pieces[a as usize..b as usize])
+    }
+}
+
 /// `a · b`, summed in eight lanes: the compiler keeps a plain sum in
 /// order, one add at a time, and the nearest of 256 centroids took 40 µs.
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -356,7 +415,7 @@ mod tests {
         assert_eq!(cluster("playlist"), cluster("playlist"));
         let mut v = vec![0.0; vectors.dims()];
         assert_eq!(
-            vectors.add_word_with_cluster("playlist", 1.0, &mut v),
+            vectors.add_word_with_cluster("playlist", None, 1.0, &mut v),
             cluster("playlist")
         );
         let mut w = vec![0.0; vectors.dims()];
@@ -364,6 +423,37 @@ mod tests {
         assert_eq!(v, w);
         assert_ne!(cluster("monday"), cluster("pizza"));
         assert!(cluster("playlist") < 256);
+    }
+
+    #[test]
+    fn cached_pieces_give_the_same_vectors_and_clusters() {
+        let vectors = for_language(Language::English).unwrap();
+        // One piece, several pieces, unknown characters, a repeat.
+        let known = [
+            "monday",
+            "playlist",
+            "unbelievably",
+            "zzqx",
+            "日本",
+            "monday",
+        ];
+        let cache = PieceCache::new(vectors, known);
+        for word in known {
+            let mut buffer = [0u32; 16];
+            let count = vectors.word_pieces(word, &mut buffer);
+            assert_eq!(cache.get(word), Some(&buffer[..count]), "{word}");
+            let (mut with, mut without) = (vec![0.5; vectors.dims()], vec![0.5; vectors.dims()]);
+            let a = vectors.add_word_with_cluster(word, Some(&cache), 0.7, &mut with);
+            let b = vectors.add_word_with_cluster(word, None, 0.7, &mut without);
+            assert_eq!(a, b);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&with), bits(&without), "{word}");
+            let mut plain = vec![0.5; vectors.dims()];
+            vectors.add_word(word, 0.7, &mut plain);
+            assert_eq!(bits(&plain), bits(&with), "{word}");
+        }
+        assert_eq!(cache.get("tuesday"), None);
+        assert_eq!(PieceCache::default().get("monday"), None);
     }
 
     #[test]

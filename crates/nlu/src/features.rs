@@ -196,6 +196,9 @@ pub struct FeatureSpace {
     /// of once per n-gram; derived from the rest, so not stored.
     #[serde(skip)]
     word_grams: WordGrams,
+    /// The static vectors' pieces of the same words (derived, not stored).
+    #[serde(skip)]
+    pieces: crate::embeddings::PieceCache,
 }
 
 /// Per word (by the hash of its folded form), its letter n-grams as they
@@ -294,13 +297,18 @@ impl FeatureSpace {
                 && crate::embeddings::for_language(language).is_some())
             .then(|| crate::embeddings::RESOURCE_ID.to_string()),
             word_grams: WordGrams::default(),
+            pieces: Default::default(),
         }
     }
 
     /// Remembers the letter n-grams of `words` (folded forms, such as the
     /// training vocabulary): a parse then looks each such word up once
     /// instead of each of its n-grams. Rows are the same either way.
-    pub fn cache_words<'a>(&mut self, words: impl IntoIterator<Item = &'a str>) {
+    pub fn cache_words<'a>(&mut self, words: impl IntoIterator<Item = &'a str> + Clone) {
+        self.pieces = match self.static_vectors() {
+            Some(vectors) => crate::embeddings::PieceCache::new(vectors, words.clone()),
+            None => Default::default(),
+        };
         let mut cache = WordGrams::default();
         let mut grams = Vec::new();
         for word in words {
@@ -326,6 +334,12 @@ impl FeatureSpace {
             );
         }
         self.word_grams = cache;
+    }
+
+    /// The static-vector pieces of the words given to
+    /// [`FeatureSpace::cache_words`] (empty without static vectors).
+    pub fn piece_cache(&self) -> &crate::embeddings::PieceCache {
+        &self.pieces
     }
 
     pub fn dimension(&self) -> usize {
@@ -672,7 +686,10 @@ impl FeatureSpace {
                 .columns
                 .get(unigram)
                 .map_or(self.max_idf, |&c| self.idf[c as usize]);
-            vectors.add_word(word, idf, sum);
+            match self.pieces.get(word) {
+                Some(pieces) => vectors.add_pieces(pieces, idf, sum),
+                None => vectors.add_word(word, idf, sum),
+            }
         }
         crate::embeddings::normalize(sum);
         let first = self.idf.len() as u32;
@@ -817,6 +834,8 @@ mod tests {
         let mut cached = space.clone();
         // Every training word but one (so some words miss the cache).
         cached.cache_words(["book", "a", "table", "for", "two", "banana", "play", "some"]);
+        // The static block's words are cut from the cache too.
+        assert_eq!(cached.pieces.get("banana").map(<[u32]>::len), Some(1));
         for text in [
             "book a table",
             "Book a BANANA banana table for two? for two!",
@@ -856,7 +875,7 @@ mod tests {
         assert!(!space.word_grams.index.is_empty());
         let bytes = postcard::to_stdvec(&space).unwrap();
         let back: FeatureSpace = postcard::from_bytes(&bytes).unwrap();
-        assert!(back.word_grams.index.is_empty());
+        assert!(back.word_grams.index.is_empty() && back.pieces.get("book").is_none());
     }
 
     #[test]

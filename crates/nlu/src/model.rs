@@ -253,6 +253,7 @@ impl Model {
             });
         }
         gazetteer.cache_words(stemmer.words());
+        fields.iter().for_each(FieldExtractor::prepare);
         let threshold = options.threshold;
         progress(TrainProgress::Done);
         Ok(Model {
@@ -317,6 +318,7 @@ impl Model {
                     tokens: &tokens,
                     stems: &stems,
                     reference: options.reference,
+                    pieces: self.classifier.as_ref().map(TaskClassifier::piece_cache),
                 };
                 self.fields[index].extract(&prepared, &self.gazetteer)
             }
@@ -439,6 +441,7 @@ impl Model {
             classifier.cache_words(model.stemmer.words());
         }
         model.gazetteer.cache_words(model.stemmer.words());
+        model.fields.iter().for_each(FieldExtractor::prepare);
         Ok(model)
     }
 }

@@ -129,8 +129,13 @@ impl TaskClassifier {
     }
 
     /// Caches the letter n-grams of `words` (see [`FeatureSpace::cache_words`]).
-    pub fn cache_words<'a>(&mut self, words: impl IntoIterator<Item = &'a str>) {
+    pub fn cache_words<'a>(&mut self, words: impl IntoIterator<Item = &'a str> + Clone) {
         self.space.cache_words(words);
+    }
+
+    /// The static-vector pieces of the training words (see [`FeatureSpace::piece_cache`]).
+    pub fn piece_cache(&self) -> &crate::embeddings::PieceCache {
+        self.space.piece_cache()
     }
 
     pub fn feature_config(&self) -> FeatureConfig {

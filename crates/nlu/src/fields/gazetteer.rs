@@ -51,6 +51,11 @@ pub struct Gazetteer {
     /// [`Gazetteer::cache_words`]); derived from the rest, so not stored.
     #[serde(skip)]
     near_first_words: NearFirstWords,
+    /// Each node's word length in characters (see [`Gazetteer::cache_words`]):
+    /// the typo search of a node's children skips those whose length
+    /// alone rules them out without reading their words. Derived, not stored.
+    #[serde(skip)]
+    node_chars: Vec<u32>,
 }
 
 /// Per word (by the hash of its folded form), the root children a typo
@@ -93,6 +98,7 @@ impl Gazetteer {
             edges: FxHashMap::default(),
             first_words: FxHashMap::default(),
             near_first_words: NearFirstWords::default(),
+            node_chars: Vec::new(),
         };
         for (type_index, field_type) in types.iter().enumerate() {
             let mut canonical_ids: FxHashMap<String, u32> = FxHashMap::default();
@@ -316,6 +322,11 @@ impl Gazetteer {
             }
         }
         self.near_first_words = cache;
+        self.node_chars = self
+            .nodes
+            .iter()
+            .map(|n| n.word.chars().count() as u32)
+            .collect();
     }
 
     /// The canonical value of a whole answer of type `field_type`, if the
@@ -396,7 +407,7 @@ impl Walk<'_> {
         let norm_chars = self.char_counts[next];
         if n.children.len() <= MAX_FUZZY_CHILDREN && typo_budget(norm_chars) > 0 {
             for &child in &n.children {
-                if Some(child) == exact {
+                if Some(child) == exact || self.too_long_or_short(child, norm_chars) {
                     continue;
                 }
                 let word = &self.gazetteer.nodes[child as usize].word;
@@ -405,6 +416,22 @@ impl Walk<'_> {
                 }
             }
         }
+    }
+}
+
+impl Walk<'_> {
+    /// Whether `child`'s word is surely no typo of (nor equal to) a word
+    /// of `have_chars` characters, by lengths alone: the test
+    /// `within_typo_budget_counted` makes after comparing the words (which
+    /// an other length rules out). `false` when the lengths are not known.
+    #[inline]
+    fn too_long_or_short(&self, child: u32, have_chars: usize) -> bool {
+        let Some(&want_chars) = self.gazetteer.node_chars.get(child as usize) else {
+            return false;
+        };
+        let want_chars = want_chars as usize;
+        let budget = typo_budget(want_chars.min(have_chars));
+        want_chars != have_chars && (budget == 0 || want_chars.abs_diff(have_chars) > budget)
     }
 }
 
@@ -660,10 +687,13 @@ mod tests {
             "neapolitain",
         ]);
         assert!(!cached.near_first_words.index.is_empty());
+        assert_eq!(cached.node_chars.len(), cached.nodes.len());
         for text in [
             "a lrage pizza with extra chees",
             "large large lager, cheese and chese",
             "neapolitain stlye extra larg cheeses",
+            // Typos in later words: the children searched by length first.
+            "extra lrage, extra largeee, extra lar, neapolitan styel, neapolitan st",
             "nothing here at all",
         ] {
             let tokens = tokenize(text, Language::English);
@@ -679,7 +709,7 @@ mod tests {
         // Not stored.
         let bytes = postcard::to_stdvec(&cached).unwrap();
         let back: Gazetteer = postcard::from_bytes(&bytes).unwrap();
-        assert!(back.near_first_words.index.is_empty());
+        assert!(back.near_first_words.index.is_empty() && back.node_chars.is_empty());
     }
 
     #[test]

@@ -80,6 +80,9 @@ pub struct Prepared<'a> {
     pub tokens: &'a [Token],
     pub stems: &'a [String],
     pub reference: chrono::NaiveDateTime,
+    /// The static-vector pieces of known words, cut once per model (the
+    /// classifier's); without it words are cut at each parse, to the same pieces.
+    pub pieces: Option<&'a crate::embeddings::PieceCache>,
 }
 
 impl FieldExtractor {
@@ -169,6 +172,7 @@ impl FieldExtractor {
                     tokens: &tokens,
                     stems: &stems,
                     reference,
+                    pieces: None,
                 };
                 let annotations =
                     self.annotations(&prepared, &self.candidates(&prepared, gazetteer));
@@ -248,7 +252,7 @@ impl FieldExtractor {
         if let Some(vectors) = crate::embeddings::for_language(self.language)
             .filter(|_| self.config.static_vectors && !self.centroids.is_empty())
         {
-            self.vector_annotations(vectors, utterance.tokens, &mut annotations);
+            self.vector_annotations(vectors, utterance, &mut annotations);
         }
         annotations
     }
@@ -256,17 +260,18 @@ impl FieldExtractor {
     fn vector_annotations(
         &self,
         vectors: &crate::embeddings::StaticVectors,
-        tokens: &[Token],
+        utterance: &Prepared,
         annotations: &mut Annotations,
     ) {
         let mut v = [0.0f32; crate::embeddings::MAX_DIMS];
         let v = &mut v[..vectors.dims()];
-        for (t, token) in tokens.iter().enumerate() {
+        for (t, token) in utterance.tokens.iter().enumerate() {
             if token.kind != TokenKind::Word {
                 continue;
             }
             v.fill(0.0);
-            let cluster = vectors.add_word_with_cluster(&token.norm, 1.0, v) as u64;
+            let cluster =
+                vectors.add_word_with_cluster(&token.norm, utterance.pieces, 1.0, v) as u64;
             annotations.add_id(Annotations::id_of("cl", cluster, 0), t, t);
             crate::embeddings::normalize(v);
             for (f, centroid) in self.centroids.iter().enumerate() {
@@ -294,6 +299,13 @@ impl FieldExtractor {
             }
         }
         types
+    }
+
+    /// Builds the tagger's derived tables now rather than at the first parse.
+    pub fn prepare(&self) {
+        if let Some(tagger) = &self.tagger {
+            tagger.prepare();
+        }
     }
 
     /// The fields found in an utterance: where the tagger puts them, then,

@@ -363,6 +363,11 @@ impl Tagger {
         &self.field_names
     }
 
+    /// Builds what tagging derives from the model now (see [`Crf::prepare`]).
+    pub fn prepare(&self) {
+        self.crf.prepare();
+    }
+
     pub fn crf(&self) -> &Crf {
         &self.crf
     }

@@ -46,7 +46,7 @@ impl Stemmer {
     }
 
     /// The words whose stems are remembered (the training vocabulary).
-    pub fn words(&self) -> impl Iterator<Item = &str> {
+    pub fn words(&self) -> impl Iterator<Item = &str> + Clone {
         self.known.keys().map(String::as_str)
     }
 
