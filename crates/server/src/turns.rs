@@ -16,7 +16,7 @@ use otto_engine::{
 use otto_model::{Assistant, Sid};
 use otto_store::{
     Account, Clock, CommittedTurn, Definition, DialogueRecord, ModelBuildStatus, NewEvent,
-    PageRequest, ProcessedMessage, Store, StoreError, StoredTurn, TurnCommit, TurnRecord,
+    PageRequest, ProcessedMessage, Store, StoreError, StoredTurn, TurnCommit, TurnRecord, UserLock,
 };
 use serde_json::Value;
 use tracing::Instrument;
@@ -142,16 +142,15 @@ impl TurnService {
     /// name) and commits it. Two inputs of one user run one after the other,
     /// in the order they took the user's lock.
     pub async fn turn(&self, assistant: &str, input: TurnInput) -> Result<TurnOutcome, TurnError> {
-        let definition = self.definition(assistant).await?;
         let span = tracing::info_span!(
             "turn",
-            assistant = %definition.ids.sid,
+            assistant = tracing::field::Empty,
             user = %input.user_identifier,
             channel = %input.channel,
             dialogue_sid = tracing::field::Empty,
         );
         match self
-            .turn_of(definition, input, None)
+            .turn_of(assistant, input, None)
             .instrument(span)
             .await?
         {
@@ -174,24 +173,50 @@ impl TurnService {
         input: TurnInput,
         message_sid: &str,
     ) -> Result<Once, TurnError> {
-        let definition = self.definition(assistant).await?;
         let span = tracing::info_span!(
             "turn",
-            assistant = %definition.ids.sid,
+            assistant = tracing::field::Empty,
             user = %input.user_identifier,
             channel = %input.channel,
             message_sid,
             dialogue_sid = tracing::field::Empty,
         );
-        self.turn_of(definition, input, Some(message_sid))
+        self.turn_of(assistant, input, Some(message_sid))
             .instrument(span)
             .await
     }
 
-    /// The assistant's definition as stored now: kept in memory and checked
-    /// against its stored version on every turn (one small query), so task
-    /// actions changed through the REST API, here or on another instance,
-    /// take effect at the next turn, as on Autopilot.
+    /// Takes the user's lock and returns it with the assistant's definition
+    /// as stored now. Definitions are kept in memory and checked against
+    /// their stored version at every turn, so task actions changed through
+    /// the REST API, here or on another instance, take effect at the next
+    /// turn, as on Autopilot. The check is read with the user's dialogue
+    /// (one statement on SQLite); an assistant not kept yet, or changed, is
+    /// read again before the lock is taken.
+    async fn lock_with_definition(
+        &self,
+        assistant: &str,
+        user: &str,
+    ) -> Result<(Arc<Definition>, UserLock), TurnError> {
+        if let Some(kept) = self
+            .store
+            .kept_definition_by_key(&self.account.sid, assistant)
+        {
+            let (lock, version) = self
+                .store
+                .lock_user_with_definition_version(&kept.ids.sid, user)
+                .await?;
+            if version == Some(kept.version) {
+                return Ok((kept, lock));
+            }
+        }
+        let definition = self.definition(assistant).await?;
+        let lock = self.store.lock_user(&definition.ids.sid, user).await?;
+        Ok((definition, lock))
+    }
+
+    /// The assistant's definition as stored now (kept in memory while its
+    /// stored version is unchanged).
     async fn definition(&self, assistant: &str) -> Result<Arc<Definition>, TurnError> {
         match self
             .store
@@ -209,36 +234,37 @@ impl TurnService {
 
     async fn turn_of(
         &self,
-        definition: Arc<Definition>,
+        assistant_key: &str,
         input: TurnInput,
         message_sid: Option<&str>,
     ) -> Result<Once, TurnError> {
-        let Definition {
-            ids,
-            assistant,
-            webhook_events,
-            ..
-        } = &*definition;
-        let Some(model) = self.builds.model_for(ids, assistant).await? else {
-            return Err(TurnError::NotTrained {
-                state: self.build_state(&ids.sid).await,
-                assistant: ids.sid.clone(),
-            });
-        };
-        let bot = Bot {
-            account_sid: &self.account.sid,
-            assistant_sid: &ids.sid,
-            assistant,
-            understanding: &model.understanding,
-            subscribed_events: Some(webhook_events),
-        };
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut lock = self
-                .store
-                .lock_user(&ids.sid, &input.user_identifier)
+            let (definition, mut lock) = self
+                .lock_with_definition(assistant_key, &input.user_identifier)
                 .await?;
+            let Definition {
+                ids,
+                assistant,
+                webhook_events,
+                ..
+            } = &*definition;
+            tracing::Span::current().record("assistant", ids.sid.as_str());
+            let Some(model) = self.builds.model_for(ids, assistant).await? else {
+                drop(lock);
+                return Err(TurnError::NotTrained {
+                    state: self.build_state(&ids.sid).await,
+                    assistant: ids.sid.clone(),
+                });
+            };
+            let bot = Bot {
+                account_sid: &self.account.sid,
+                assistant_sid: &ids.sid,
+                assistant,
+                understanding: &model.understanding,
+                subscribed_events: Some(webhook_events),
+            };
             if let Some(message_sid) = message_sid
                 && let Some(processed) = lock.message_processed(message_sid).await?
             {

@@ -27,7 +27,7 @@ use crate::direct::ready;
 use crate::error::{ResourceKind, Result, StoreError};
 use crate::events::{NewEvent, enqueue};
 use crate::page::{ListQuery, Page, PageRequest, fetch_page};
-use crate::sql::{DIALOGUE_COLUMNS, SqlConn};
+use crate::sql::{DEFINITION_VERSION, DIALOGUE_COLUMNS, SqlConn};
 
 /// A stored dialogue.
 #[derive(Debug, Clone, PartialEq)]
@@ -610,6 +610,27 @@ impl Store {
     /// Takes the user's lock (waiting while another turn of the same user
     /// holds it) and loads the user's active dialogue.
     pub async fn lock_user(&self, assistant: &Sid, user: &str) -> Result<UserLock> {
+        Ok(self.lock_user_reading(assistant, user, false).await?.0)
+    }
+
+    /// [`Store::lock_user`], also reading the assistant's definition version
+    /// (`None` when it is gone): on SQLite in the same statement as the
+    /// user's dialogue. A caller that keeps the definition in memory checks
+    /// it with this instead of a read of its own before the lock.
+    pub async fn lock_user_with_definition_version(
+        &self,
+        assistant: &Sid,
+        user: &str,
+    ) -> Result<(UserLock, Option<i64>)> {
+        self.lock_user_reading(assistant, user, true).await
+    }
+
+    async fn lock_user_reading(
+        &self,
+        assistant: &Sid,
+        user: &str,
+        with_version: bool,
+    ) -> Result<(UserLock, Option<i64>)> {
         // In-process first, on both backends: waiters of this process hold no
         // database connection while they wait.
         let key = format!("{assistant}\u{0}{user}");
@@ -628,28 +649,43 @@ impl Store {
         };
         // The Arc clone inside `mutex` keeps the map entry while waiting.
         guard.guard = Some(mutex.lock_owned().await);
-        let (held, loaded) = match self.backend() {
+        let (held, loaded, version) = match self.backend() {
             Backend::Postgres => {
                 let mut tx = self.inner.pool.begin().await?;
                 sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock($1)) AS l")
                     .bind(lock_key(assistant, user))
                     .fetch_all(&mut *tx)
                     .await?;
+                let version = if with_version {
+                    query_with(DEFINITION_VERSION.to_owned(), vec![assistant.into()])
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .map(|row| int(&row, "definition_version"))
+                        .transpose()?
+                } else {
+                    None
+                };
                 let loaded = tx.active_dialogue(assistant, user).await?.map(Arc::new);
-                (Held::Postgres(tx, guard), loaded)
+                (Held::Postgres(tx, guard), loaded, version)
             }
             Backend::Sqlite => {
-                let loaded = self.direct()?.active_dialogue(assistant, user)?;
-                (Held::Sqlite(guard), loaded)
+                let direct = self.direct()?;
+                let (loaded, version) = if with_version {
+                    direct.active_dialogue_and_definition_version(assistant, user)?
+                } else {
+                    (direct.active_dialogue(assistant, user)?, None)
+                };
+                (Held::Sqlite(guard), loaded, version)
             }
         };
-        Ok(UserLock {
+        let lock = UserLock {
             store: self.clone(),
             assistant_sid: assistant.clone(),
             user: user.to_owned(),
             held,
             loaded,
-        })
+        };
+        Ok((lock, version))
     }
 
     /// The user's active dialogue, without locking (for reads).

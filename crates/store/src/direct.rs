@@ -39,8 +39,8 @@ use crate::dialogues::commit_in;
 use crate::dialogues::{CommitJob, CommittedTurn, DialogueRecord, ProcessedMessage, RawDialogue};
 use crate::error::{Result, StoreError};
 use crate::sql::{
-    ASSISTANT_ACCOUNT, DIALOGUE_COLUMNS, DIALOGUE_HEAD, PROCESSED_MESSAGE, SqlConn,
-    WEBHOOK_SUBSCRIPTIONS, assistant_version_sql,
+    ASSISTANT_ACCOUNT, DEFINITION_VERSION_AND_DIALOGUE_HEAD, DIALOGUE_COLUMNS, DIALOGUE_HEAD,
+    PROCESSED_MESSAGE, SqlConn, WEBHOOK_SUBSCRIPTIONS, assistant_version_sql,
 };
 
 /// Most turns put in one transaction: bounds how long the first of them
@@ -164,20 +164,66 @@ impl Direct {
         assistant: &Sid,
         user: &str,
     ) -> Result<Option<Arc<DialogueRecord>>> {
+        let head = |conn: &mut Connection| Ok((ready(conn.dialogue_head(assistant, user))?, ()));
+        Ok(self.load_active_dialogue(assistant, user, head)?.0)
+    }
+
+    /// [`Direct::active_dialogue`] and the assistant's definition version
+    /// (`None` when it is gone), read with the dialogue's head in one
+    /// statement.
+    pub(crate) fn active_dialogue_and_definition_version(
+        &self,
+        assistant: &Sid,
+        user: &str,
+    ) -> Result<(Option<Arc<DialogueRecord>>, Option<i64>)> {
+        let head = |conn: &mut Connection| {
+            let mut statement = conn.prepare_cached(DEFINITION_VERSION_AND_DIALOGUE_HEAD)?;
+            let row = statement
+                .query_row([assistant.as_str(), user], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, Option<String>>(1)?,
+                        row.get::<_, Option<i64>>(2)?,
+                    ))
+                })
+                .optional()?;
+            let Some((version, sid, dialogue_version)) = row else {
+                return Ok((None, None));
+            };
+            let head = match (sid, dialogue_version) {
+                (Some(sid), Some(dialogue_version)) => {
+                    Some((parse_sid(sid, "sid")?, dialogue_version))
+                }
+                _ => None,
+            };
+            Ok((head, Some(version)))
+        };
+        self.load_active_dialogue(assistant, user, head)
+    }
+
+    /// Reads the head of the user's active dialogue with `head` (which may
+    /// read something else in the same statement, returned alongside), then
+    /// the dialogue: from the cache when the head is the cached version.
+    fn load_active_dialogue<T>(
+        &self,
+        assistant: &Sid,
+        user: &str,
+        head: impl FnOnce(&mut Connection) -> Result<(Option<(Sid, i64)>, T)>,
+    ) -> Result<(Option<Arc<DialogueRecord>>, T)> {
         let key = DialogueCache::key(assistant, user);
         let cached = self.cache().get(&key);
-        let (found, fresh) = self.read(|conn| {
-            let stored = ready(conn.dialogue_head(assistant, user))?;
+        let (found, fresh, extra) = self.read(|conn| {
+            let (stored, extra) = head(conn)?;
             match (stored, cached) {
-                (None, _) => Ok((None, false)),
+                (None, _) => Ok((None, false, extra)),
                 (Some((sid, version)), Some(record))
                     if record.sid == sid && record.version == version =>
                 {
-                    Ok((Some(record), false))
+                    Ok((Some(record), false, extra))
                 }
                 (Some(_), _) => {
                     let record = ready(conn.active_dialogue(assistant, user))?;
-                    Ok((record.map(Arc::new), true))
+                    Ok((record.map(Arc::new), true, extra))
                 }
             }
         })?;
@@ -186,7 +232,7 @@ impl Direct {
             Some(record) if fresh => self.cache().insert(key, record.clone()),
             Some(_) => {}
         }
-        Ok(found)
+        Ok((found, extra))
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, DialogueCache> {

@@ -380,6 +380,12 @@ impl Store {
         match kept.get(&assistant_sid) {
             Some(other) if other.version > version => Ok(other.clone()),
             _ => {
+                // A unique name names one assistant: forget one that had it
+                // before (deleted or renamed), so lookups by name find this one.
+                let name = &loaded.assistant.unique_name;
+                kept.retain(|sid, other| {
+                    *sid == assistant_sid || other.assistant.unique_name != *name
+                });
                 kept.insert(assistant_sid, loaded.clone());
                 Ok(loaded)
             }
@@ -392,6 +398,27 @@ impl Store {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .get(assistant)
+            .cloned()
+    }
+
+    /// The definition kept in memory for an assistant of the account, by SID
+    /// or unique name, as it was when last read: without asking the
+    /// database, so possibly out of date. Check its version (see
+    /// [`Store::lock_user_with_definition_version`]) before using it.
+    pub fn kept_definition_by_key(&self, account: &Sid, key: &str) -> Option<Arc<Definition>> {
+        let kept = self
+            .inner
+            .definitions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let found = match Sid::parse_kind(key, SidPrefix::Assistant) {
+            Ok(sid) => kept.get(&sid),
+            Err(_) => kept
+                .values()
+                .find(|definition| definition.assistant.unique_name == key),
+        };
+        found
+            .filter(|definition| definition.ids.account_sid == *account)
             .cloned()
     }
 

@@ -24,6 +24,14 @@ pub(crate) const DIALOGUE_BY_SID: &str = "sid = $1";
 pub(crate) const PROCESSED_MESSAGE: &str = "SELECT message_sid, assistant_sid, dialogue_sid, turn_seq, date_created FROM inbound_messages WHERE message_sid = $1";
 pub(crate) const WEBHOOK_SUBSCRIPTIONS: &str =
     "SELECT sid, events FROM webhooks WHERE assistant_sid = $1 ORDER BY seq";
+pub(crate) const DEFINITION_VERSION: &str =
+    "SELECT definition_version FROM assistants WHERE sid = $1 AND deleted = 0";
+/// The assistant's definition version and the head of the user's active
+/// dialogue, in one statement (one read transaction for a turn on SQLite).
+/// `$1` comes first in the text: SQLite numbers parameters in that order.
+pub(crate) const DEFINITION_VERSION_AND_DIALOGUE_HEAD: &str = "SELECT a.definition_version, d.sid, d.version FROM assistants a \
+     LEFT JOIN dialogues d ON d.assistant_sid = $1 AND d.user_identifier = $2 AND d.active = 1 \
+     WHERE a.sid = $1 AND a.deleted = 0";
 pub(crate) const DIALOGUE_HEAD: &str = "SELECT sid, version FROM dialogues WHERE assistant_sid = $1 AND user_identifier = $2 AND active = 1";
 pub(crate) const ASSISTANT_ACCOUNT: &str = "SELECT account_sid FROM assistants WHERE sid = $1";
 

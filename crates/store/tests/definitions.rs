@@ -7,11 +7,12 @@ mod common;
 use std::sync::Arc;
 
 use common::{TestDb, account};
-use otto_model::ActionsDocument;
+use otto_model::{ActionsDocument, Sid, SidPrefix};
 use otto_store::*;
 
 both_backends!(
     the_kept_definition_follows_every_change,
+    a_turns_lock_reads_the_definition_version,
     another_process_sees_changes_at_once,
     a_dead_trainers_build_is_claimed_again,
 );
@@ -47,6 +48,91 @@ async fn bot_with_task(store: &Store) {
 fn say_of(definition: &Definition) -> String {
     let task = &definition.assistant.tasks[0];
     serde_json::to_string(&task.actions).unwrap()
+}
+
+/// What the turn service checks its kept definition with: the version read
+/// with the user's lock, and the kept definition found by SID or name.
+async fn a_turns_lock_reads_the_definition_version(db: TestDb) {
+    let store = &db.store;
+    bot_with_task(store).await;
+    assert!(store.kept_definition_by_key(&account(), "bot").is_none());
+    let kept = store.current_assistant(&account(), "bot").await.unwrap();
+    let by_name = store.kept_definition_by_key(&account(), "bot").unwrap();
+    assert!(Arc::ptr_eq(&kept, &by_name));
+    let by_sid = store
+        .kept_definition_by_key(&account(), kept.ids.sid.as_str())
+        .unwrap();
+    assert!(Arc::ptr_eq(&kept, &by_sid));
+    let other_account = Sid::from_number(SidPrefix::Account, 999);
+    assert!(
+        store
+            .kept_definition_by_key(&other_account, "bot")
+            .is_none()
+    );
+
+    let (lock, version) = store
+        .lock_user_with_definition_version(&kept.ids.sid, "+15550100")
+        .await
+        .unwrap();
+    assert_eq!(version, Some(kept.version));
+    assert!(lock.dialogue().is_none());
+    drop(lock);
+    // With a dialogue: read in the same statement, the same as lock_user's.
+    let dialogue = Sid::from_number(SidPrefix::Dialogue, 1);
+    let state = common::state(
+        &dialogue,
+        "+15550100",
+        serde_json::json!({"a": 1}),
+        common::T0,
+    );
+    store
+        .commit_turn(
+            &kept.ids.sid,
+            TurnCommit {
+                state,
+                turn: None,
+                events: Vec::new(),
+                message_sid: None,
+            },
+        )
+        .await
+        .unwrap();
+    let (lock, version) = store
+        .lock_user_with_definition_version(&kept.ids.sid, "+15550100")
+        .await
+        .unwrap();
+    assert_eq!(version, Some(kept.version));
+    let plain = store
+        .load_active_dialogue(&kept.ids.sid, "+15550100")
+        .await
+        .unwrap();
+    assert_eq!(lock.dialogue(), plain.as_ref());
+    assert_eq!(lock.dialogue().unwrap().state.memory["a"], 1);
+    drop(lock);
+    store
+        .update_task(
+            &account(),
+            "bot",
+            "greet",
+            TaskUpdate {
+                friendly_name: Some(Some("Greet".into())),
+                ..TaskUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (lock, changed) = store
+        .lock_user_with_definition_version(&kept.ids.sid, "+15550100")
+        .await
+        .unwrap();
+    assert!(changed > Some(kept.version), "{changed:?}");
+    drop(lock);
+    store.delete_assistant(&account(), "bot").await.unwrap();
+    let (_, gone) = store
+        .lock_user_with_definition_version(&kept.ids.sid, "+15550100")
+        .await
+        .unwrap();
+    assert_eq!(gone, None);
 }
 
 async fn the_kept_definition_follows_every_change(db: TestDb) {
