@@ -204,52 +204,35 @@ mod tests {
 
     #[test]
     fn kept_templates_render_each_context_and_errors_each_time() {
+        /// Renders `text` with only `memory` set.
+        fn render_with(
+            templates: &Templates,
+            text: &str,
+            memory: Value,
+        ) -> Result<String, TemplateError> {
+            let memory = memory.as_object().cloned().unwrap();
+            let context = TemplateContext {
+                user_identifier: "u",
+                memory: &memory,
+                channel: "sms",
+                fields: &[],
+                task: None,
+            };
+            templates.render(text, context).map(Cow::into_owned)
+        }
         let templates = Templates::new(2_000);
-        let render = |name: &str| {
-            let memory = json!({"name": name}).as_object().cloned().unwrap();
-            let context = TemplateContext {
-                user_identifier: "u",
-                memory: &memory,
-                channel: "sms",
-                fields: &[],
-                task: None,
-            };
-            templates
-                .render("Hi {{memory.name}}", context)
-                .map(Cow::into_owned)
-        };
-        assert_eq!(render("Ann").unwrap(), "Hi Ann");
-        assert_eq!(
-            render("Bo").unwrap(),
-            "Hi Bo",
-            "the kept template, new memory"
-        );
-        let broken = |templates: &Templates| {
-            let memory = Map::new();
-            let context = TemplateContext {
-                user_identifier: "u",
-                memory: &memory,
-                channel: "sms",
-                fields: &[],
-                task: None,
-            };
-            templates.render("{{ oops", context).unwrap_err()
-        };
-        let first = broken(&templates);
-        assert_eq!(broken(&templates), first, "a syntax error is not kept");
+        let hi = |name: &str| render_with(&templates, "Hi {{memory.name}}", json!({"name": name}));
+        assert_eq!(hi("Ann").unwrap(), "Hi Ann");
+        assert_eq!(hi("Bo").unwrap(), "Hi Bo", "the kept template, new memory");
+        let broken = || render_with(&templates, "{{ oops", json!({})).unwrap_err();
+        let first = broken();
+        assert_eq!(broken(), first, "a syntax error is not kept");
         // Past the kept number, templates still render (compiled each time).
         let full = Templates::new(2_000);
-        let memory = json!({"n": 7}).as_object().cloned().unwrap();
         for i in 0..KEPT_TEMPLATES + 5 {
-            let context = TemplateContext {
-                user_identifier: "u",
-                memory: &memory,
-                channel: "sms",
-                fields: &[],
-                task: None,
-            };
             let text = format!("{i}:{{{{memory.n}}}}");
-            assert_eq!(full.render(&text, context).unwrap(), format!("{i}:7"));
+            let rendered = render_with(&full, &text, json!({"n": 7})).unwrap();
+            assert_eq!(rendered, format!("{i}:7"));
         }
         assert_eq!(full.kept.read().unwrap().count, KEPT_TEMPLATES);
     }

@@ -33,7 +33,7 @@ fn main() {
         serde_json::from_str(args.get(2).map_or("{}", |s| s)).expect("options JSON");
     let mut totals: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for k in 0..runs.min(folds) {
-        let (fit, val) = split(&train, folds, k);
+        let (fit, val) = dataset::fold_split(&train, folds, k);
         let data = dataset::to_training_data(&fit, Language::English);
         let started = std::time::Instant::now();
         let model = Model::train(&data, &options, &mut |_| {}).expect("trains");
@@ -221,38 +221,4 @@ fn variants(
             }
         }
     }
-}
-
-/// Fold `k` of `folds` held out, the rest kept, stratified by intent (as in
-/// `val_folds`).
-fn split(examples: &[Example], folds: usize, k: usize) -> (Vec<Example>, Vec<Example>) {
-    let mut by_intent: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
-    for (i, e) in examples.iter().enumerate() {
-        by_intent.entry(&e.intent).or_default().push(i);
-    }
-    let mut state = 0x5eed_u64;
-    let mut fold_of = vec![0; examples.len()];
-    let mut dealt = 0;
-    for indexes in by_intent.values_mut() {
-        for i in (1..indexes.len()).rev() {
-            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            indexes.swap(i, ((z ^ (z >> 31)) % (i as u64 + 1)) as usize);
-        }
-        for &i in indexes.iter() {
-            fold_of[i] = dealt % folds;
-            dealt += 1;
-        }
-    }
-    let (mut fit, mut val) = (Vec::new(), Vec::new());
-    for (i, e) in examples.iter().enumerate() {
-        if fold_of[i] == k {
-            val.push(e.clone());
-        } else {
-            fit.push(e.clone());
-        }
-    }
-    (fit, val)
 }

@@ -49,7 +49,7 @@ fn main() {
             strip(dataset::load(std::path::Path::new(path)).expect("a val set")),
         )],
         None => (0..runs.min(folds))
-            .map(|k| split(&train, folds, k))
+            .map(|k| dataset::fold_split(&train, folds, k))
             .collect(),
     };
     let mut totals = (0.0, 0.0, 0.0, 0.0);
@@ -79,37 +79,4 @@ fn main() {
         totals.2 / n,
         totals.3 / n
     );
-}
-
-/// Fold `k` of `folds` held out, the rest kept, stratified by intent.
-fn split(examples: &[Example], folds: usize, k: usize) -> (Vec<Example>, Vec<Example>) {
-    let mut by_intent: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
-    for (i, e) in examples.iter().enumerate() {
-        by_intent.entry(&e.intent).or_default().push(i);
-    }
-    let mut state = 0x5eed_u64;
-    let mut fold_of = vec![0; examples.len()];
-    let mut dealt = 0;
-    for indexes in by_intent.values_mut() {
-        for i in (1..indexes.len()).rev() {
-            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            indexes.swap(i, ((z ^ (z >> 31)) % (i as u64 + 1)) as usize);
-        }
-        for &i in indexes.iter() {
-            fold_of[i] = dealt % folds;
-            dealt += 1;
-        }
-    }
-    let (mut fit, mut val) = (Vec::new(), Vec::new());
-    for (i, e) in examples.iter().enumerate() {
-        if fold_of[i] == k {
-            val.push(e.clone());
-        } else {
-            fit.push(e.clone());
-        }
-    }
-    (fit, val)
 }

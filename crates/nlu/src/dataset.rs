@@ -223,9 +223,73 @@ pub(crate) fn field_name(entity: &str) -> String {
         .collect()
 }
 
+/// Validation folds: fold `k` of `folds` held out, the rest kept, stratified
+/// by intent (each intent's examples shuffled by a fixed seed, then dealt
+/// round-robin), so every run of the research tools splits the same way.
+pub fn fold_split(examples: &[Example], folds: usize, k: usize) -> (Vec<Example>, Vec<Example>) {
+    let mut by_intent: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (i, e) in examples.iter().enumerate() {
+        by_intent.entry(&e.intent).or_default().push(i);
+    }
+    let mut state = 0x5eed_u64;
+    let mut fold_of = vec![0; examples.len()];
+    let mut dealt = 0;
+    for indexes in by_intent.values_mut() {
+        for i in (1..indexes.len()).rev() {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            indexes.swap(i, ((z ^ (z >> 31)) % (i as u64 + 1)) as usize);
+        }
+        for &i in indexes.iter() {
+            fold_of[i] = dealt % folds;
+            dealt += 1;
+        }
+    }
+    let (mut fit, mut val) = (Vec::new(), Vec::new());
+    for (i, e) in examples.iter().enumerate() {
+        if fold_of[i] == k {
+            val.push(e.clone());
+        } else {
+            fit.push(e.clone());
+        }
+    }
+    (fit, val)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folds_hold_each_example_once_stratified_and_the_same_every_time() {
+        let examples: Vec<Example> = (0..23)
+            .map(|i| Example {
+                text: format!("utterance {i}"),
+                intent: if i % 3 == 0 { "a" } else { "b" }.to_owned(),
+                entities: Vec::new(),
+            })
+            .collect();
+        let mut seen = Vec::new();
+        for k in 0..4 {
+            let (fit, val) = fold_split(&examples, 4, k);
+            assert_eq!(fit.len() + val.len(), examples.len());
+            assert!(val.iter().all(|e| !fit.contains(e)));
+            // Each intent's examples are spread evenly over the folds.
+            for intent in ["a", "b"] {
+                let total = examples.iter().filter(|e| e.intent == intent).count();
+                let held = val.iter().filter(|e| e.intent == intent).count();
+                assert!(held.abs_diff(total / 4) <= 1, "{intent}: {held} of {total}");
+            }
+            assert_eq!(fold_split(&examples, 4, k), (fit, val.clone()));
+            seen.extend(val);
+        }
+        seen.sort_by(|a, b| a.text.cmp(&b.text));
+        let mut all = examples.clone();
+        all.sort_by(|a, b| a.text.cmp(&b.text));
+        assert_eq!(seen, all, "every example is held out exactly once");
+    }
 
     const LINE: &str = r#"{"text": "add clem burke to my playlist Jazz", "intent": "AddToPlaylist", "entities": [{"start": 4, "end": 14, "entity": "artist", "value": "clem burke"}, {"start": 30, "end": 34, "entity": "playlist", "value": "Jazz"}]}"#;
 
