@@ -80,16 +80,15 @@ impl TaskClassifier {
                 let mut words = (Vec::new(), Vec::new());
                 let (mut row, mut scratch) =
                     (SparseRow::new(), crate::features::Scratch::unsorted());
-                let mut words_only = Grams::default();
                 for (i, grams) in examples[range].iter().enumerate() {
-                    space.vectorize_into(grams, &mut row, &mut scratch);
+                    let (_, word_entries) =
+                        space.vectorize_into_with_words(grams, &mut row, &mut scratch);
                     rows.push(&row);
                     if dims > 0 {
                         static_vector(&row, sparse, &mut vectors[i * dims..(i + 1) * dims]);
-                        words_only.words.clone_from(&grams.words);
-                        space.vectorize_into(&words_only, &mut row, &mut scratch);
+                        // The row's word block is the row of its words alone.
                         words.0.push(words.1.len());
-                        words.1.extend_from_slice(&row);
+                        words.1.extend_from_slice(&row[..word_entries]);
                     }
                 }
                 (rows, vectors, words)
