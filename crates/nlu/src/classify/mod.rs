@@ -103,20 +103,39 @@ impl TaskClassifier {
             word_starts.extend(starts.into_iter().map(|s| s + offset));
             word_entries.extend(entries);
         }
-        let model = svm::train(&rows, classes, labels.len(), &config.svm);
         word_starts.push(word_entries.len());
         let words: Vec<&[(u32, f32)]> = word_starts
             .windows(2)
             .map(|w| &word_entries[w[0]..w[1]])
             .collect();
-        let neighbours = Neighbours::build(
-            config.neighbours,
-            dims,
-            &vectors,
-            &words,
-            classes,
-            labels.len(),
-        );
+        let build_neighbours = || {
+            Neighbours::build(
+                config.neighbours,
+                dims,
+                &vectors,
+                &words,
+                classes,
+                labels.len(),
+            )
+        };
+        // The neighbours need nothing from the SVMs: built on a thread of
+        // their own meanwhile, they take the core the SVMs' jobs leave idle
+        // at their end.
+        let (model, neighbours) = if crate::parallel::threads() > 1 {
+            std::thread::scope(|scope| {
+                let neighbours = scope.spawn(build_neighbours);
+                let model = svm::train(&rows, classes, labels.len(), &config.svm);
+                let neighbours = neighbours
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                (model, neighbours)
+            })
+        } else {
+            (
+                svm::train(&rows, classes, labels.len(), &config.svm),
+                build_neighbours(),
+            )
+        };
         TaskClassifier {
             labels,
             out_of_scope_class,
