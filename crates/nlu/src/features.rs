@@ -388,9 +388,22 @@ impl FeatureSpace {
         row: &mut SparseRow,
         scratch: &mut Scratch,
     ) -> Coverage {
+        self.vectorize_into_with_words(grams, row, scratch).0
+    }
+
+    /// [`FeatureSpace::vectorize_into`], and how many entries the row's
+    /// word block has: `row[..words]` is the row of `grams.words` alone
+    /// (the word block is weighted and normalised on its own, first).
+    pub fn vectorize_into_with_words(
+        &self,
+        grams: &Grams,
+        row: &mut SparseRow,
+        scratch: &mut Scratch,
+    ) -> (Coverage, usize) {
         row.clear();
         row.reserve(grams.words.len() + grams.chars.len() + self.static_dims());
         let words = self.add_block(self.lookup(&grams.words), 1.0, row, scratch);
+        let word_entries = row.len();
         let chars = self.add_block(
             self.lookup(&grams.chars),
             self.config.char_weight,
@@ -398,7 +411,7 @@ impl FeatureSpace {
             scratch,
         );
         self.add_static_block(grams, row);
-        coverage(words, chars, grams.chars.len())
+        (coverage(words, chars, grams.chars.len()), word_entries)
     }
 
     /// [`FeatureSpace::vectorize_into`] straight from a tokenised
@@ -780,6 +793,41 @@ mod tests {
             .map(|(_, v)| v * v)
             .sum();
         assert!(half < 1.0, "norm {half}");
+    }
+
+    #[test]
+    fn a_rows_word_block_is_the_row_of_its_words_alone() {
+        let docs: Vec<Grams> = ["book a table", "play some music", "book some music now"]
+            .iter()
+            .map(|t| grams_of(t))
+            .collect();
+        let space = FeatureSpace::fit(FeatureConfig::default(), Language::English, &docs);
+        for text in [
+            "book a table",
+            "book zzzz music",
+            "qqqq",
+            "play a table a table",
+        ] {
+            let grams = grams_of(text);
+            for mut scratch in [Scratch::unsorted(), Scratch::default()] {
+                let (mut row, mut alone) = (SparseRow::new(), SparseRow::new());
+                let (coverage, words) =
+                    space.vectorize_into_with_words(&grams, &mut row, &mut scratch);
+                let words_only = Grams {
+                    words: grams.words.clone(),
+                    ..Grams::default()
+                };
+                space.vectorize_into(&words_only, &mut alone, &mut scratch);
+                let bits = |r: &[(u32, f32)]| -> Vec<(u32, u32)> {
+                    r.iter().map(|&(c, v)| (c, v.to_bits())).collect()
+                };
+                assert_eq!(bits(&row[..words]), bits(&alone), "{text}");
+                let mut full = SparseRow::new();
+                let again = space.vectorize_into(&grams, &mut full, &mut scratch);
+                assert_eq!(bits(&row), bits(&full), "{text}");
+                assert_eq!(coverage, again);
+            }
+        }
     }
 
     #[test]

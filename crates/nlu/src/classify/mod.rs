@@ -80,16 +80,15 @@ impl TaskClassifier {
                 let mut words = (Vec::new(), Vec::new());
                 let (mut row, mut scratch) =
                     (SparseRow::new(), crate::features::Scratch::unsorted());
-                let mut words_only = Grams::default();
                 for (i, grams) in examples[range].iter().enumerate() {
-                    space.vectorize_into(grams, &mut row, &mut scratch);
+                    let (_, word_entries) =
+                        space.vectorize_into_with_words(grams, &mut row, &mut scratch);
                     rows.push(&row);
                     if dims > 0 {
                         static_vector(&row, sparse, &mut vectors[i * dims..(i + 1) * dims]);
-                        words_only.words.clone_from(&grams.words);
-                        space.vectorize_into(&words_only, &mut row, &mut scratch);
+                        // The row's word block is the row of its words alone.
                         words.0.push(words.1.len());
-                        words.1.extend_from_slice(&row);
+                        words.1.extend_from_slice(&row[..word_entries]);
                     }
                 }
                 (rows, vectors, words)
@@ -104,20 +103,39 @@ impl TaskClassifier {
             word_starts.extend(starts.into_iter().map(|s| s + offset));
             word_entries.extend(entries);
         }
-        let model = svm::train(&rows, classes, labels.len(), &config.svm);
         word_starts.push(word_entries.len());
         let words: Vec<&[(u32, f32)]> = word_starts
             .windows(2)
             .map(|w| &word_entries[w[0]..w[1]])
             .collect();
-        let neighbours = Neighbours::build(
-            config.neighbours,
-            dims,
-            &vectors,
-            &words,
-            classes,
-            labels.len(),
-        );
+        let build_neighbours = || {
+            Neighbours::build(
+                config.neighbours,
+                dims,
+                &vectors,
+                &words,
+                classes,
+                labels.len(),
+            )
+        };
+        // The neighbours need nothing from the SVMs: built on a thread of
+        // their own meanwhile, they take the core the SVMs' jobs leave idle
+        // at their end.
+        let (model, neighbours) = if crate::parallel::threads() > 1 {
+            std::thread::scope(|scope| {
+                let neighbours = scope.spawn(build_neighbours);
+                let model = svm::train(&rows, classes, labels.len(), &config.svm);
+                let neighbours = neighbours
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                (model, neighbours)
+            })
+        } else {
+            (
+                svm::train(&rows, classes, labels.len(), &config.svm),
+                build_neighbours(),
+            )
+        };
         TaskClassifier {
             labels,
             out_of_scope_class,

@@ -171,8 +171,10 @@ pub fn train_with_threads(
         // block per job cost 15 % more work), two jobs per thread so that a
         // thread that finishes early (or was not held up by other programs)
         // takes more. Each result has its place, whoever computed it.
-        let per_job = blocks.div_ceil(2 * threads);
-        let jobs: Vec<&[Option<usize>]> = class_at.chunks(per_job * LANES).collect();
+        let jobs: Vec<&[Option<usize>]> = job_blocks(blocks, 2 * threads)
+            .into_iter()
+            .map(|r| &class_at[r.start * LANES..r.end * LANES])
+            .collect();
         let next = std::sync::atomic::AtomicUsize::new(0);
         let results: Vec<std::sync::Mutex<Option<Solved>>> =
             jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
@@ -220,6 +222,24 @@ pub fn train_with_threads(
         weights,
         bias,
     }
+}
+
+/// `blocks` cut into `jobs` consecutive ranges as even as can be, the
+/// larger ones first (so that whichever thread is free last takes a
+/// smaller one): 10 blocks in 4 jobs are 3, 3, 2 and 2 blocks, where
+/// chunks of `ceil(10 / 4)` would be 3, 3, 3 and 1.
+fn job_blocks(blocks: usize, jobs: usize) -> Vec<std::ops::Range<usize>> {
+    let jobs = jobs.clamp(1, blocks.max(1));
+    let (size, larger) = (blocks / jobs, blocks % jobs);
+    let mut start = 0;
+    (0..jobs)
+        .map(|j| {
+            let end = start + size + usize::from(j < larger);
+            let range = start..end;
+            start = end;
+            range
+        })
+        .collect()
 }
 
 /// The weights a [`Solver`] learned for its lanes (feature-major).
@@ -990,6 +1010,23 @@ mod tests {
         );
         for (q, c) in quick.bias.iter().zip(&converged.bias) {
             assert!((q - c).abs() < 0.2, "bias {q} against {c}");
+        }
+    }
+
+    #[test]
+    fn jobs_are_even_larger_first_and_cover_every_block() {
+        assert_eq!(job_blocks(10, 4), vec![0..3, 3..6, 6..8, 8..10]);
+        assert_eq!(job_blocks(3, 4), vec![0..1, 1..2, 2..3]);
+        assert_eq!(job_blocks(8, 4), vec![0..2, 2..4, 4..6, 6..8]);
+        for blocks in 1..30 {
+            for jobs in 1..9 {
+                let ranges = job_blocks(blocks, jobs);
+                let flat: Vec<usize> = ranges.iter().flat_map(|r| r.clone()).collect();
+                assert_eq!(flat, (0..blocks).collect::<Vec<_>>());
+                let sizes: Vec<usize> = ranges.iter().map(|r| r.len()).collect();
+                assert!(sizes.windows(2).all(|w| w[0] >= w[1] && w[0] - w[1] <= 1));
+                assert!(sizes.iter().all(|&s| s > 0));
+            }
         }
     }
 
