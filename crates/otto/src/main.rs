@@ -56,13 +56,36 @@ enum Command {
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// For the one-shot training commands: training touches a few hundred
+/// megabytes of fresh memory once, and with transparent huge pages (which
+/// mimalloc asks for) each first touch faults in and clears 2 MB. Measured
+/// on our 2-core VMs, that was about 0.2 s of system time in a cold
+/// `otto nlu eval` of banking77, 40 % of its training time
+/// (bench/research/REPORT.md §13). `otto serve` keeps huge pages: a server
+/// reuses its memory.
+fn without_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_THP_DISABLE only sets a flag on this
+    // process; it reads no memory of ours. A kernel without it refuses the
+    // call, and training is then only as fast as before.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let done = |result: anyhow::Result<()>| result.map(|()| ExitCode::SUCCESS);
     let result = match cli.command {
-        Command::Train(args) => done(commands::train::train(args)),
+        Command::Train(args) => {
+            without_huge_pages();
+            done(commands::train::train(args))
+        }
         Command::Query(args) => done(commands::train::query(args)),
-        Command::Nlu { command } => done(commands::nlu::run(command)),
+        Command::Nlu { command } => {
+            without_huge_pages();
+            done(commands::nlu::run(command))
+        }
         Command::Serve(args) => block_on(async { done(commands::serve::serve(args).await) }),
         Command::Import(args) => block_on(async { done(commands::assistants::import(args).await) }),
         Command::Export(args) => block_on(async { done(commands::assistants::export(args).await) }),
@@ -88,4 +111,20 @@ fn block_on(
         .enable_all()
         .build()?
         .block_on(command)
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn training_commands_turn_huge_pages_off_for_their_process() {
+        // The flag is per process; no other test of this binary depends on it.
+        super::without_huge_pages();
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status
+            .lines()
+            .find(|line| line.starts_with("THP_enabled:"))
+            .expect("the kernel reports THP_enabled (Linux 5.0 and later)");
+        assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
+    }
 }
