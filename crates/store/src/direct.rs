@@ -421,10 +421,11 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
     let mut broken: Option<StoreError> = None;
     for job in batch {
         let result = match &broken {
+            // The turn that breaks the batch keeps its own error; the
+            // others get a copy of it.
             None => commit_one(conn, job.commit).unwrap_or_else(|error| {
-                let failed = Err(batch_failed(&error));
-                broken = Some(error);
-                failed
+                broken = Some(batch_failed(&error));
+                Err(error)
             }),
             Some(error) => Err(batch_failed(error)),
         };
@@ -457,8 +458,11 @@ fn commit_one(conn: &mut Connection, job: CommitJob) -> Result<Result<CommittedT
     }
     match ready(commit_in(conn, job)) {
         Ok(done) => Ok(Ok(done)),
-        // Refused by its first statement, before it wrote anything.
-        Err(refused @ StoreError::DialogueChanged { .. }) => Ok(Err(refused)),
+        // Refused before it wrote anything: a state of another user (checked
+        // first), a dialogue changed since it was loaded (the first statement).
+        Err(refused @ (StoreError::Invalid { .. } | StoreError::DialogueChanged { .. })) => {
+            Ok(Err(refused))
+        }
         Err(error) => Err(error),
     }
 }

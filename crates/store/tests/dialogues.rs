@@ -25,6 +25,7 @@ both_backends!(
     message_sids_are_processed_once,
     engine_turns_persist,
     a_refused_commit_among_many_leaves_the_others_committed,
+    a_state_of_another_user_in_a_loaded_dialogue_is_refused_and_leaves_nothing,
 );
 
 const USER: &str = "+15555550100";
@@ -619,6 +620,46 @@ async fn sqlite_a_stale_turn_refused_among_many_leaves_the_others_committed() {
         assert_eq!(turns.items.len(), 2, "user {i}");
     }
     two.close().await;
+}
+
+/// The state-owner check also holds for a turn that goes on with the dialogue
+/// it loaded (on SQLite the writer runs those without a savepoint): refused
+/// with a 400, nothing written, the next turns committed.
+async fn a_state_of_another_user_in_a_loaded_dialogue_is_refused_and_leaves_nothing(db: TestDb) {
+    let store = db.store.clone();
+    let assistant = bot(&store).await;
+    let sid = Sid::from_number(SidPrefix::Dialogue, 40);
+    store
+        .commit_turn(
+            &assistant,
+            commit(state(&sid, USER, json!({"count": 1}), T0), "one", None),
+        )
+        .await
+        .unwrap();
+    let lock = store.lock_user(&assistant, USER).await.unwrap();
+    assert_eq!(lock.dialogue().map(|d| d.sid.clone()), Some(sid.clone()));
+    let stranger = state(&sid, "other", json!({"count": 9}), T0);
+    let error = lock.commit(commit(stranger, "x", None)).await.unwrap_err();
+    assert_eq!(error.http_status(), 400, "{error}");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "invalid turn commit: the state belongs to user \"other\", the lock to user \"{USER}\""
+        )
+    );
+    let kept = store
+        .load_active_dialogue(&assistant, USER)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((kept.turn_count, kept.version), (1, 1));
+    assert_eq!(kept.state.memory["count"], json!(1));
+    // The user's next turn goes on from there.
+    let lock = store.lock_user(&assistant, USER).await.unwrap();
+    let mut next = lock.state().unwrap();
+    next.memory.insert("count".into(), json!(2));
+    let done = lock.commit(commit(next, "two", None)).await.unwrap();
+    assert_eq!(done.turn_seq, Some(2));
 }
 
 async fn futures_join(
