@@ -14,7 +14,9 @@
 //!   take the others with it, and answers each only after `COMMIT` returned;
 //! - a dialogue this process committed is reused from memory while its stored
 //!   SID and version are unchanged ([`DialogueCache`]);
-//! - a checkpoint thread copies the WAL into the database file.
+//! - a checkpoint thread copies the WAL into the database file, and now and
+//!   then, between two of the writer's transactions, lets the WAL start over
+//!   (see [`run_checkpointer`]): no commit pays for a checkpoint's `fsync`.
 //!
 //! Everything else on SQLite (the REST API, builds, events) stays on sqlx;
 //! both meet at SQLite's own locks, waiting up to the busy timeout.
@@ -56,6 +58,13 @@ const KEPT_READERS: usize = 8;
 /// and the WAL small (it is reused from its start once all of it is copied).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
+/// How long a RESTART checkpoint waits for readers (and so the writer for it).
+const RESTART_WAITS_AT_MOST: Duration = Duration::from_millis(10);
+
+/// The writer's own checkpoint, only a safety net should the checkpoint
+/// thread fall behind (128 MB of WAL).
+const WRITER_CHECKPOINT_PAGES: i64 = 32_768;
+
 /// Dialogues kept in memory per generation of [`DialogueCache`].
 const CACHED_DIALOGUES: usize = 4096;
 
@@ -65,6 +74,11 @@ pub(crate) struct DirectSettings {
     pub(crate) path: PathBuf,
     pub(crate) busy_timeout: Duration,
     pub(crate) synchronous_full: bool,
+    /// WAL size (frames, one page each) from which the checkpoint thread
+    /// makes the WAL start over from its beginning: rarely enough that the
+    /// writer's short wait for it (copying the last frames, two `fsync`s)
+    /// touches few turns, often enough to bound the file.
+    pub(crate) wal_restart_frames: u32,
 }
 
 /// Direct SQLite access for the turn path: a pool of read connections and
@@ -141,11 +155,20 @@ impl Direct {
     pub(crate) fn open(settings: DirectSettings) -> Result<Direct> {
         let writer = open_writer(&settings)?;
         let checkpointer = open_writer(&settings)?;
+        // A RESTART checkpoint waits for readers to leave the WAL while the
+        // writer waits for it: give up soon (a long read through the REST
+        // API) and try again at the next pass.
+        checkpointer.busy_timeout(RESTART_WAITS_AT_MOST)?;
         let (sender, jobs) = mpsc::channel();
         let (stop, stopped) = mpsc::channel::<()>();
-        spawn("otto-sqlite-writer", move || run_writer(writer, jobs))?;
+        let between_transactions = Arc::new(Mutex::new(()));
+        let restart_at = i64::from(settings.wal_restart_frames);
+        let writer_gate = between_transactions.clone();
+        spawn("otto-sqlite-writer", move || {
+            run_writer(writer, jobs, &writer_gate)
+        })?;
         spawn("otto-sqlite-checkpoint", move || {
-            run_checkpointer(checkpointer, stopped)
+            run_checkpointer(checkpointer, stopped, restart_at, &between_transactions)
         })?;
         Ok(Direct {
             settings,
@@ -326,12 +349,46 @@ fn spawn(name: &str, run: impl FnOnce() + Send + 'static) -> Result<()> {
 /// no commit pays for a checkpoint (and its fsyncs). PASSIVE never waits for
 /// readers or writers; what it cannot copy yet is copied next time. Ends
 /// when the store is closed or dropped.
-fn run_checkpointer(conn: Connection, stop: mpsc::Receiver<()>) {
+///
+/// SQLite starts the WAL over only when a write transaction begins with all
+/// of it copied, which under steady commits a concurrent checkpoint never
+/// sees. So once the WAL holds `restart_at` frames, the thread takes
+/// `between_transactions` (the writer holds it for each batch) and runs a
+/// RESTART checkpoint: it copies the few frames written since the last pass
+/// and waits for readers to leave the WAL, and the writer's next transaction
+/// then writes from the WAL's start. The writer waits for that once every
+/// few seconds under load, instead of checkpointing itself every thousand
+/// pages (a checkpoint in its commit: the p99 of turns, docs/performance.md).
+fn run_checkpointer(
+    conn: Connection,
+    stop: mpsc::Receiver<()>,
+    restart_at: i64,
+    between_transactions: &Mutex<()>,
+) {
     while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
-        if let Err(error) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::debug!(%error, "SQLite checkpoint");
+        let wal_frames = match checkpoint(&conn, "PASSIVE") {
+            Ok(frames) => frames,
+            Err(error) => {
+                tracing::debug!(%error, "SQLite checkpoint");
+                continue;
+            }
+        };
+        if wal_frames >= restart_at {
+            let _writer_waits = between_transactions
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Err(error) = checkpoint(&conn, "RESTART") {
+                tracing::debug!(%error, "SQLite checkpoint to restart the WAL");
+            }
         }
     }
+}
+
+/// Runs a checkpoint; returns the WAL's size in frames before it.
+fn checkpoint(conn: &Connection, mode: &str) -> rusqlite::Result<i64> {
+    conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
+        row.get::<_, i64>(1)
+    })
 }
 
 fn closed() -> StoreError {
@@ -381,20 +438,16 @@ fn open_writer(settings: &DirectSettings) -> Result<Connection> {
     conn.pragma_update(None, "synchronous", synchronous)?;
     // See `open_reader`.
     conn.pragma_update(None, "mmap_size", 0)?;
-    // The checkpoint thread (`run_checkpointer`) copies most of the WAL, but
-    // under steady commits it never sees the WAL fully copied, and SQLite
-    // starts the WAL over only then: measured, it grew to whatever bound was
-    // set (200 MB) and the writer then copied all of it at once, stalling
-    // every turn for a long moment. Checkpointing here at SQLite's default
-    // 1,000 pages copies only what the thread has not, and lets the WAL restart.
-    conn.pragma_update(None, "wal_autocheckpoint", 1_000)?;
+    // The checkpoint thread (`run_checkpointer`) copies the WAL and makes it
+    // start over; the writer checkpoints only if that thread fell far behind.
+    conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 
 /// The writer thread: takes the first waiting commit, then every other one
 /// already queued, and commits them together.
-fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
+fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<Job>, between_transactions: &Mutex<()>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -403,6 +456,9 @@ fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        let _transaction = between_transactions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         commit_batch(&mut conn, batch);
     }
 }

@@ -622,6 +622,80 @@ async fn sqlite_a_stale_turn_refused_among_many_leaves_the_others_committed() {
     two.close().await;
 }
 
+/// Under steady commits the WAL is never all copied at a moment when the
+/// writer starts a transaction, which is when SQLite starts it over; the
+/// checkpoint thread makes it start over all the same, holding the writer
+/// between two transactions, so the file stays bounded. The WAL header's
+/// checkpoint sequence number counts the restarts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_the_wal_starts_over_under_steady_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("otto.db");
+    let restart_frames = 64;
+    let store = Store::connect_with(
+        &format!("sqlite://{}", path.display()),
+        StoreOptions {
+            sqlite_wal_restart_frames: restart_frames,
+            ..common::options(Clock::manual(T0).0)
+        },
+    )
+    .await
+    .unwrap();
+    let assistant = bot(&store).await;
+    let wal = dir.path().join("otto.db-wal");
+    let restarts = || {
+        let header = std::fs::read(&wal).expect("the WAL file");
+        u32::from_be_bytes(header[12..16].try_into().unwrap())
+    };
+    let before = restarts();
+    // Eight users taking turns without a pause keep the writer busy.
+    let until = Instant::now() + Duration::from_secs(3);
+    let users: Vec<_> = (0..8)
+        .map(|i| {
+            let (store, assistant) = (store.clone(), assistant.clone());
+            tokio::spawn(async move {
+                let user = format!("+1555002{i:04}");
+                let mut turns = 0;
+                while Instant::now() < until {
+                    let lock = store.lock_user(&assistant, &user).await?;
+                    let mut next = lock.state().unwrap_or_else(|| {
+                        state(&Sid::generate(SidPrefix::Dialogue), &user, json!({}), T0)
+                    });
+                    turns += 1;
+                    next.memory.insert("count".into(), json!(turns));
+                    lock.commit(commit(next, "again", None)).await?;
+                }
+                Ok::<_, StoreError>(turns)
+            })
+        })
+        .collect();
+    let mut turns: u32 = 0;
+    for user in users {
+        turns += user.await.unwrap().unwrap();
+    }
+    let after = restarts();
+    assert!(
+        after >= before + 3,
+        "the WAL started over {} times in {turns} turns",
+        after - before
+    );
+    // What the WAL held at most: the frames of one checkpoint interval past
+    // the restart threshold, far from all the frames written.
+    let wal_bytes = std::fs::metadata(&wal).unwrap().len();
+    let written_bytes = u64::from(turns) * 4 * 4096;
+    assert!(
+        wal_bytes < written_bytes / 2,
+        "WAL of {wal_bytes} bytes after {turns} turns"
+    );
+    let stored = store
+        .load_active_dialogue(&assistant, "+15550020003")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.turn_count > 1);
+    assert_eq!(stored.state.memory["count"], json!(stored.turn_count));
+}
+
 /// The state-owner check also holds for a turn that goes on with the dialogue
 /// it loaded (on SQLite the writer runs those without a savepoint): refused
 /// with a 400, nothing written, the next turns committed.
