@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::classify::{ClassifierConfig, TaskClassifier};
 use crate::features::{self, Grams};
 use crate::fields::gazetteer::Gazetteer;
-use crate::fields::{FieldExtractor, FieldsConfig, Prepared, fill_sample, learn_ordinary_words};
+use crate::fields::{
+    FieldExtractor, FieldsConfig, Prepared, fill_sample, learn_ordinary_words, without_open_values,
+};
 use crate::rng::SplitMix;
 use crate::text::{Language, Stemmer, Token, tokenize};
 use crate::training::{TrainingData, TrainingError};
@@ -170,16 +172,29 @@ impl Model {
         // The samples with their tags filled (in order: the random values
         // drawn depend on it), then tokenised, stemmed and cut into n-grams
         // on all threads, each range of samples with a stemmer of its own.
-        let mut texts: Vec<(String, usize)> = Vec::new();
+        let mut filled = Vec::new();
         for (class, task) in data.tasks.iter().enumerate() {
             for sample in &task.samples {
-                let filled = fill_sample(sample, task, data, false, &mut rng);
-                texts.push((filled.text, class));
+                filled.push((fill_sample(sample, task, data, false, &mut rng), class));
             }
         }
+        let masking = options.classifier.masking;
+        let copies = if masking.enabled {
+            without_open_values(&filled, masking.distinct)
+        } else {
+            Vec::new()
+        };
+        let mut texts: Vec<(String, usize)> = filled
+            .into_iter()
+            .map(|(filled, class)| (filled.text, class))
+            .collect();
         if let Some(oos) = oos_class {
             texts.extend(data.out_of_scope.iter().map(|text| (text.clone(), oos)));
         }
+        // The copies come last: they train the classifier (and its
+        // neighbours) but are no sample to match exactly.
+        let samples = texts.len();
+        texts.extend(copies);
         let parts =
             crate::parallel::split(texts.len(), crate::parallel::threads(), MIN_PART, |range| {
                 let mut stemmer = Stemmer::new(language);
@@ -206,6 +221,9 @@ impl Model {
                 let class = class_of.next().expect("one class per text");
                 examples.push(grams);
                 classes.push(class);
+                if examples.len() > samples {
+                    continue;
+                }
                 if exact.get(&key).is_some_and(|&c| c as usize != class) {
                     ambiguous.insert(key.clone());
                 }

@@ -255,6 +255,59 @@ fn training_is_deterministic_and_the_file_round_trips() {
 }
 
 #[test]
+fn copies_without_open_values_change_only_models_with_such_values() {
+    let masking = |enabled: bool| {
+        let mut options = TrainOptions::default();
+        options.classifier.masking.enabled = enabled;
+        options
+    };
+    let train = |data: &TrainingData, enabled: bool| {
+        Model::train(data, &masking(enabled), &mut |_| {})
+            .expect("trains")
+            .to_bytes()
+    };
+    // No fields at all: the copies are none and the model is the same.
+    let mut plain = pizza();
+    plain.tasks.retain(|t| t.fields.is_empty());
+    assert!(train(&plain, true) == train(&plain, false));
+    // Annotated samples whose titles all differ: copies without them train too.
+    let mut data = plain;
+    let titles = ["Heat Wave", "Blue Moon", "Red Sky", "Gold Rush"];
+    data.field_types.push(CustomFieldType {
+        name: "Movie.TITLE".into(),
+        values: titles.iter().map(|t| value(t, None)).collect(),
+    });
+    let mut movies = task("watch_movie", &[], &[("title", "Movie.TITLE")]);
+    movies.samples = titles
+        .iter()
+        .zip([
+            "I want to watch",
+            "where can I see",
+            "show me",
+            "is it playing:",
+        ])
+        .map(|(title, context)| {
+            let text = format!("{context} {title}");
+            Sample::Annotated {
+                fields: vec![otto_nlu::Annotation {
+                    field: "title".into(),
+                    start: context.len() + 1,
+                    end: text.len(),
+                }],
+                text,
+            }
+        })
+        .collect();
+    data.tasks.push(movies);
+    assert!(train(&data, true) != train(&data, false));
+    let model = Model::train(&data, &masking(true), &mut |_| {}).expect("trains");
+    assert_eq!(
+        parse(&model, "where can I see Dark Water").task.as_deref(),
+        Some("watch_movie")
+    );
+}
+
+#[test]
 fn damaged_model_files_are_refused() {
     let bytes = trained().to_bytes();
     assert!(matches!(

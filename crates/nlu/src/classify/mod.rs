@@ -20,6 +20,8 @@ pub struct ClassifierConfig {
     pub svm: SvmConfig,
     /// Re-ranking of close calls by the nearest training utterances.
     pub neighbours: NeighbourConfig,
+    /// Extra training utterances without the values of open fields.
+    pub masking: MaskingConfig,
     /// Softmax temperature applied to SVM decision values.
     pub temperature: f32,
 }
@@ -30,7 +32,31 @@ impl Default for ClassifierConfig {
             features: FeatureConfig::default(),
             svm: SvmConfig::default(),
             neighbours: NeighbourConfig::default(),
+            masking: MaskingConfig::default(),
             temperature: 0.15,
+        }
+    }
+}
+
+/// Each training utterance with values of open fields (names, titles: most
+/// of a task's values of the field differ) also trains the classifier once
+/// without them, so that the words around a name carry its task, not the
+/// name itself (see `REPORT.md` section 14). Only annotated or tagged
+/// samples have field values; data without fields trains as before.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct MaskingConfig {
+    pub enabled: bool,
+    /// A field of a task is open when its distinct values (lower-cased) are
+    /// at least this share of its values in the task's samples.
+    pub distinct: f32,
+}
+
+impl Default for MaskingConfig {
+    fn default() -> Self {
+        MaskingConfig {
+            enabled: true,
+            distinct: 0.9,
         }
     }
 }

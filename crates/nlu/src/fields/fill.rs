@@ -7,6 +7,7 @@
 //! where values sit.
 
 use otto_builtin_types::BuiltinType;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::rng::SplitMix;
 use crate::text::Language as Lang;
@@ -158,6 +159,62 @@ fn localised_examples(ty: BuiltinType, language: Lang) -> Option<&'static [&'sta
     })
 }
 
+/// Copies of the training utterances without the values of their open
+/// fields, for the task classifier. `filled[i]` is an utterance with its
+/// class (its task). A field of a task is open when at least `distinct` of
+/// its values in the task's utterances differ from each other (lower-cased):
+/// names and titles (snips: `movie_name`, `object_name`, `track`, `city`),
+/// which nearly never repeat, as against `music_item` or `rating_unit`,
+/// which do. Every utterance with a value of an open field gets one copy
+/// with all such values cut out (the words around them kept, separated by
+/// a space); the others get none. The classifier then learns from the
+/// context alone as well as with the names, instead of only learning the
+/// names of its training utterances by heart.
+pub(crate) fn without_open_values(
+    filled: &[(Filled, usize)],
+    distinct: f32,
+) -> Vec<(String, usize)> {
+    let mut seen: FxHashMap<(usize, usize), (usize, FxHashSet<String>)> = FxHashMap::default();
+    for (utterance, class) in filled {
+        for &(field, start, end) in &utterance.spans {
+            let (count, values) = seen.entry((*class, field)).or_default();
+            *count += 1;
+            values.insert(utterance.text[start..end].to_lowercase());
+        }
+    }
+    let open = |class: usize, field: usize| {
+        seen.get(&(class, field))
+            .is_some_and(|(count, values)| values.len() as f32 >= distinct * *count as f32)
+    };
+    let mut copies = Vec::new();
+    for (utterance, class) in filled {
+        let mut spans: Vec<(usize, usize)> = utterance
+            .spans
+            .iter()
+            .filter(|&&(field, _, _)| open(*class, field))
+            .map(|&(_, start, end)| (start, end))
+            .collect();
+        if spans.is_empty() {
+            continue;
+        }
+        spans.sort_unstable();
+        let mut text = String::with_capacity(utterance.text.len());
+        let mut position = 0;
+        for (start, end) in spans {
+            // Spans do not overlap; a nested one would be inside a cut already.
+            if start < position {
+                continue;
+            }
+            text.push_str(&utterance.text[position..start]);
+            text.push(' ');
+            position = end;
+        }
+        text.push_str(&utterance.text[position..]);
+        copies.push((text, *class));
+    }
+    copies
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +257,65 @@ mod tests {
             builtin_examples(BuiltinType::Number, Lang::English)
                 .contains(&&filled.text[start..end])
         );
+    }
+
+    fn utterance(text: &str, spans: &[(usize, &str)]) -> Filled {
+        Filled {
+            text: text.into(),
+            spans: spans
+                .iter()
+                .map(|&(field, value)| {
+                    let start = text.find(value).expect("the value is in the text");
+                    (field, start, start + value.len())
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn copies_cut_the_values_of_open_fields_only() {
+        // Task 0: field 0 is a title (every value differs), field 1 a kind
+        // of work that repeats. Task 1 has no fields.
+        let filled = vec![
+            (
+                utterance("find the song Heat Wave", &[(1, "song"), (0, "Heat Wave")]),
+                0,
+            ),
+            (utterance("play Blue Moon", &[(0, "Blue Moon")]), 0),
+            (
+                utterance("the song Red Sky please", &[(1, "song"), (0, "Red Sky")]),
+                0,
+            ),
+            (utterance("any song", &[(1, "song")]), 0),
+            (utterance("hello there", &[]), 1),
+        ];
+        let copies = without_open_values(&filled, 0.9);
+        assert_eq!(
+            copies,
+            vec![
+                ("find the song  ".to_string(), 0),
+                ("play  ".to_string(), 0),
+                ("the song   please".to_string(), 0),
+            ]
+        );
+    }
+
+    #[test]
+    fn openness_is_counted_per_task_and_lower_cased() {
+        // The same field index means a different field in each task; in
+        // task 1 its two values are one value (case aside), so not open.
+        let filled = vec![
+            (utterance("see Heat Wave", &[(0, "Heat Wave")]), 0),
+            (utterance("see Blue Moon", &[(0, "Blue Moon")]), 0),
+            (utterance("weather in Paris", &[(0, "Paris")]), 1),
+            (utterance("weather in paris today", &[(0, "paris")]), 1),
+        ];
+        let copies = without_open_values(&filled, 0.9);
+        assert_eq!(copies.len(), 2);
+        assert!(copies.iter().all(|(_, class)| *class == 0));
+        // With a share of 0.5, one distinct value of two is enough.
+        assert_eq!(without_open_values(&filled, 0.5).len(), 4);
+        // Above 1 nothing is open.
+        assert!(without_open_values(&filled, 1.5).is_empty());
     }
 }
