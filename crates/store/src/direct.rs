@@ -303,7 +303,7 @@ impl Direct {
         sender
             .send(Job { commit, reply })
             .map_err(|_| writer_stopped())?;
-        let result = answer.await.map_err(|_| writer_stopped())?;
+        let result = answer.await.map_err(|_| commit_failed())?;
         // The user's lock is still held: no other turn of this user can
         // write the cache between the commit and here.
         match &result {
@@ -405,6 +405,14 @@ fn writer_stopped() -> StoreError {
     }
 }
 
+/// The writer dropped a turn's reply without answering: its batch panicked
+/// and was rolled back.
+fn commit_failed() -> StoreError {
+    StoreError::Sqlite {
+        message: "the SQLite writer failed while committing this turn (nothing of it was kept; the server log says why)".to_owned(),
+    }
+}
+
 fn open_reader(settings: &DirectSettings) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -448,6 +456,19 @@ fn open_writer(settings: &DirectSettings) -> Result<Connection> {
 /// The writer thread: takes the first waiting commit, then every other one
 /// already queued, and commits them together.
 fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<Job>, between_transactions: &Mutex<()>) {
+    serve_batches(&mut conn, &jobs, between_transactions, commit_batch);
+}
+
+/// The writer's loop, apart from what a batch is: a batch that panics (a
+/// bug) answers its callers with an error (their replies are dropped, none
+/// was acknowledged), is rolled back, and the writer goes on with the next
+/// one instead of leaving every later turn without a writer.
+fn serve_batches<J>(
+    conn: &mut Connection,
+    jobs: &mpsc::Receiver<J>,
+    between_transactions: &Mutex<()>,
+    mut commit: impl FnMut(&mut Connection, Vec<J>),
+) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -459,7 +480,14 @@ fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<Job>, between_transacti
         let _transaction = between_transactions
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        commit_batch(&mut conn, batch);
+        let done =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit(&mut *conn, batch)));
+        if done.is_err() {
+            tracing::error!("the SQLite writer panicked in a commit; its batch was rolled back");
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+        }
     }
 }
 
@@ -746,5 +774,45 @@ impl SqlConn for Connection {
             .optional()?;
         raw.map(|(sid, version)| Ok((parse_sid(sid, "sid")?, version)))
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch that panics is rolled back and answered with an error; the
+    /// writer goes on with the next batch.
+    #[test]
+    fn a_panicking_batch_is_rolled_back_and_the_writer_goes_on() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE turns (n INTEGER)")
+            .unwrap();
+        let (sender, jobs) = mpsc::channel::<(bool, mpsc::Sender<i64>)>();
+        let writer = std::thread::spawn(move || {
+            serve_batches(&mut conn, &jobs, &Mutex::new(()), |conn, batch| {
+                for (panics, reply) in batch {
+                    conn.execute_batch("BEGIN; INSERT INTO turns VALUES (1);")
+                        .unwrap();
+                    assert!(!panics, "a bug in a commit");
+                    let stored: i64 = conn
+                        .query_row("SELECT COUNT(*) FROM turns", [], |row| row.get(0))
+                        .unwrap();
+                    conn.execute_batch("COMMIT").unwrap();
+                    reply.send(stored).unwrap();
+                }
+            });
+        });
+        let commit = |panics: bool| {
+            let (reply, answer) = mpsc::channel();
+            sender.send((panics, reply)).unwrap();
+            answer.recv()
+        };
+        assert_eq!(commit(false), Ok(1));
+        assert!(commit(true).is_err(), "the panicking batch is not answered");
+        // Its insert was rolled back; the writer still commits.
+        assert_eq!(commit(false), Ok(2));
+        drop(sender);
+        writer.join().unwrap();
     }
 }
