@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use otto_model::actions::{Collect, Listen, Redirect, VoiceDigits};
 use otto_model::{Action, ActionsDocument, Sid};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::fetch::Method;
@@ -183,11 +184,12 @@ pub struct CollectState {
 ///
 /// The state is written at every turn of a collect, and building the
 /// action's JSON again each time was the largest part of writing the state:
-/// it is built once and shared by every copy of the state.
+/// it is built once, as text, and shared by every copy of the state (a JSON
+/// serialiser copies it as it is).
 #[derive(Debug, Clone)]
 pub struct CollectDefinition {
     action: Collect,
-    json: Arc<OnceLock<Value>>,
+    json: Arc<OnceLock<Box<RawValue>>>,
 }
 
 impl CollectDefinition {
@@ -203,10 +205,12 @@ impl CollectDefinition {
         &self.action
     }
 
-    fn json(&self) -> &Value {
+    fn json(&self) -> &RawValue {
         self.json.get_or_init(|| {
             let document = ActionsDocument::new(vec![Action::Collect(self.action.clone())]);
-            document.to_value()["actions"][0]["collect"].take()
+            let value = document.to_value()["actions"][0]["collect"].take();
+            // A `Value` always serialises to JSON.
+            serde_json::value::to_raw_value(&value).expect("a collect action serialises")
         })
     }
 }
