@@ -33,7 +33,13 @@ pub async fn ensure_demo(
         return Ok(None);
     }
     let assistant = demo_assistant();
-    let sid = store.import_assistant(account, &assistant).await?;
+    let sid = match store.import_assistant(account, &assistant).await {
+        Ok(sid) => sid,
+        // Several instances started at once on an empty database: another
+        // one imported the demo between our look and our import.
+        Err(_) if has_demo(store, account).await => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
     let build = builds
         .enqueue(
             account,
@@ -46,6 +52,13 @@ pub async fn ensure_demo(
         .await?;
     tracing::info!(assistant = %sid, "demo assistant imported");
     Ok(Some((sid, build)))
+}
+
+async fn has_demo(store: &Store, account: &Sid) -> bool {
+    store
+        .current_assistant(account, DEMO_UNIQUE_NAME)
+        .await
+        .is_ok()
 }
 
 #[cfg(test)]

@@ -200,6 +200,43 @@ async fn a_build_of_data_the_nlu_refuses_fails_with_its_code() {
     );
 }
 
+/// Several instances started at once on an empty database each find no
+/// assistant and import the demo: one import wins, the others see its
+/// assistant and start without one (none fails, no second demo).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_is_imported_once_when_instances_start_at_once() {
+    let t = TestServer::start(|_| {}).await;
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let (store, builds) = (t.otto.store.clone(), t.otto.builds.clone());
+            let account = t.account().sid.clone();
+            tokio::spawn(
+                async move { otto_server::demo::ensure_demo(&store, &builds, &account).await },
+            )
+        })
+        .collect();
+    let mut imported = 0;
+    for start in starts {
+        if start
+            .await
+            .unwrap()
+            .expect("every start succeeds")
+            .is_some()
+        {
+            imported += 1;
+        }
+    }
+    assert_eq!(imported, 1);
+    let assistants = t
+        .otto
+        .store
+        .list_assistants(&t.account().sid, &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(assistants.items.len(), 1);
+    assert_eq!(assistants.items[0].unique_name, "otto-demo");
+}
+
 #[tokio::test]
 async fn the_worker_trains_what_is_enqueued() {
     let t =
