@@ -116,13 +116,14 @@ pub fn grams_cached<S: AsRef<str>>(
     let mut grams = Grams::default();
     let range = *cache.range.get_or_insert(config.char_ngrams);
     assert_eq!(range, config.char_ngrams, "one n-gram range per cache");
-    // As much room as `grams_into` makes.
-    let letters: usize = tokens.iter().map(|t| t.norm.len() + 2).sum();
-    let (low, high) = config.char_ngrams;
-    grams
-        .chars
-        .reserve(letters * (high + 1).saturating_sub(low));
-    for token in tokens.iter().filter(|t| t.kind == TokenKind::Word) {
+    // Exactly the room needed (the grams of all utterances stay in memory
+    // until the rows are built: fewer fresh pages to fault in).
+    let words = || tokens.iter().filter(|t| t.kind == TokenKind::Word);
+    let count = words()
+        .map(|t| char_gram_count(t.norm.chars().count(), config.char_ngrams))
+        .sum();
+    grams.chars.reserve_exact(count);
+    for token in words() {
         grams.chars.extend_from_slice(cache.of(&token.norm));
     }
     word_grams_into(tokens, stems, config, &mut grams);
@@ -197,6 +198,14 @@ fn word_grams_into<S: AsRef<str>>(
             previous = token;
         }
     }
+}
+
+/// How many n-grams [`char_grams`] gives for a word of `chars` characters.
+fn char_gram_count(chars: usize, (min, max): (usize, usize)) -> usize {
+    let padded = chars + 2;
+    (0..padded)
+        .map(|start| (padded - start).min(max).saturating_sub(min.max(1) - 1))
+        .sum()
 }
 
 fn char_grams(word: &str, (min, max): (usize, usize), out: &mut Vec<u64>) {
@@ -844,6 +853,18 @@ mod tests {
         }
         // Each word's n-grams were computed once.
         assert_eq!(cache.index.len(), 13);
+    }
+
+    #[test]
+    fn char_gram_counts_are_the_counts_of_char_grams() {
+        for range in [(2, 5), (1, 3), (3, 3), (0, 2), (2, 9)] {
+            for word in ["", "a", "ab", "cat", "table", "réservation", "東京"] {
+                let mut out = Vec::new();
+                char_grams(word, range, &mut out);
+                let count = char_gram_count(word.chars().count(), range);
+                assert_eq!(count, out.len(), "{word} {range:?}");
+            }
+        }
     }
 
     #[test]

@@ -352,18 +352,30 @@ const BIAS: f32 = 1.0;
 
 /// Training rows in flat arrays (a row is one contiguous run of memory,
 /// and a data set a handful of allocations): the sparse columns, and the
-/// dense block apart.
+/// dense block apart. Rows built apart (on threads) are joined by taking
+/// their arrays over as further parts, not by copying them.
 pub struct Rows {
-    entries: Vec<(u32, f32)>,
-    /// Row `i`'s sparse columns are `entries[offsets[i]..offsets[i + 1]]`.
-    offsets: Vec<usize>,
-    /// `dense_dims` values per row that has the block (`dense_at[i]`).
-    dense: Vec<f32>,
-    dense_at: Vec<Option<usize>>,
+    /// Per part, the sparse columns and the dense values of its rows.
+    parts: Vec<(Vec<(u32, f32)>, Vec<f32>)>,
+    /// Where each row is.
+    at: Vec<RowAt>,
     dense_from: usize,
     dense_dims: usize,
     dimension: usize,
 }
+
+/// Row `i`'s sparse columns are `parts[part].0[start..end]`, its dense
+/// values (`dense_dims` of them, when `dense` is not `NO_DENSE`)
+/// `parts[part].1[dense..]`.
+#[derive(Debug, Clone, Copy)]
+struct RowAt {
+    part: u32,
+    start: usize,
+    end: usize,
+    dense: usize,
+}
+
+const NO_DENSE: usize = usize::MAX;
 
 impl Rows {
     /// Rows of `dimension` columns, of which those from `dense_from` on are
@@ -371,10 +383,8 @@ impl Rows {
     /// order, at its end.
     pub fn new(dimension: usize, dense_from: usize) -> Rows {
         Rows {
-            entries: Vec::new(),
-            offsets: vec![0],
-            dense: Vec::new(),
-            dense_at: Vec::new(),
+            parts: vec![(Vec::new(), Vec::new())],
+            at: Vec::new(),
             dense_from,
             dense_dims: dimension.saturating_sub(dense_from),
             dimension,
@@ -391,11 +401,11 @@ impl Rows {
     }
 
     pub fn len(&self) -> usize {
-        self.dense_at.len()
+        self.at.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.dense_at.is_empty()
+        self.at.is_empty()
     }
 
     /// Adds a row: sparse columns in any order (each once), then the whole
@@ -422,39 +432,54 @@ impl Rows {
                     .all(|(d, &(f, _))| f as usize == self.dense_from + d),
             "a row's dense block holds every dense column, in order, at its end"
         );
-        self.entries.extend_from_slice(sparse);
-        self.offsets.push(self.entries.len());
-        if has_dense {
-            self.dense_at.push(Some(self.dense.len()));
-            self.dense.extend(tail.iter().map(|&(_, v)| v));
+        let part = self.parts.len() - 1;
+        let (entries, dense) = self.parts.last_mut().expect("a part to push to");
+        let start = entries.len();
+        entries.extend_from_slice(sparse);
+        let at = if has_dense {
+            dense.extend(tail.iter().map(|&(_, v)| v));
+            dense.len() - dims
         } else {
-            self.dense_at.push(None);
-        }
+            NO_DENSE
+        };
+        self.at.push(RowAt {
+            part: part as u32,
+            start,
+            end: entries.len(),
+            dense: at,
+        });
     }
 
-    /// Adds the rows of `other` (of the same shape) after these.
+    /// Adds the rows of `other` (of the same shape) after these; its
+    /// arrays become parts of these rows as they are (nothing is copied
+    /// but where each row is). Rows pushed afterwards go to a new part.
     pub fn append(&mut self, other: Rows) {
         assert!(
             (other.dimension, other.dense_from) == (self.dimension, self.dense_from),
             "rows of another shape"
         );
-        let (entries, dense) = (self.entries.len(), self.dense.len());
-        self.entries.extend_from_slice(&other.entries);
-        self.offsets
-            .extend(other.offsets[1..].iter().map(|&o| o + entries));
-        self.dense.extend_from_slice(&other.dense);
-        self.dense_at
-            .extend(other.dense_at.iter().map(|at| at.map(|at| at + dense)));
+        let first = self.parts.len() as u32;
+        self.parts.extend(other.parts);
+        self.at.extend(other.at.into_iter().map(|at| RowAt {
+            part: at.part + first,
+            ..at
+        }));
+        self.parts.push((Vec::new(), Vec::new()));
     }
 
     #[inline(always)]
     fn sparse(&self, i: usize) -> &[(u32, f32)] {
-        &self.entries[self.offsets[i]..self.offsets[i + 1]]
+        let at = self.at[i];
+        &self.parts[at.part as usize].0[at.start..at.end]
     }
 
     #[inline(always)]
     fn dense_of(&self, i: usize) -> &[f32] {
-        self.dense_at[i].map_or(&[], |at| &self.dense[at..at + self.dense_dims])
+        let at = self.at[i];
+        if at.dense == NO_DENSE {
+            return &[];
+        }
+        &self.parts[at.part as usize].1[at.dense..at.dense + self.dense_dims]
     }
 }
 
@@ -1104,6 +1129,38 @@ mod tests {
         (rows, labels)
     }
 
+    #[test]
+    fn blocks_visited_together_train_as_blocks_visited_alone() {
+        // Sixty classes (eight blocks) that overlap across blocks: on one
+        // thread an example's active blocks are visited in groups (three,
+        // three and two, then whatever stays active); on sixty-four
+        // threads every job is one block, visited alone.
+        let (mut rows, mut labels) = (Vec::new(), Vec::new());
+        for i in 0..1500usize {
+            let class = i % 60;
+            let mut row = vec![
+                (class as u32, 0.8),
+                (60 + ((class * 7 + i / 60) % 60) as u32, 0.5),
+                (60 + ((class * 13 + 5) % 60) as u32, 0.3),
+                (120 + (i % 17) as u32, 0.2),
+            ];
+            row.sort_by_key(|&(f, _)| f);
+            row.dedup_by_key(|&mut (f, _)| f);
+            for d in 0..6 {
+                row.push((137 + d, ((class * (d as usize + 3) + i) % 11) as f32 * 0.05));
+            }
+            rows.push(row);
+            labels.push(class);
+        }
+        let all = Rows::from_rows(&rows, 143, 137);
+        let config = SvmConfig::default();
+        let grouped = train_with_threads(&all, &labels, 60, &config, 1);
+        let alone = train_with_threads(&all, &labels, 60, &config, 64);
+        assert_eq!(grouped.weights, alone.weights);
+        assert_eq!(grouped.bias, alone.bias);
+        assert!(grouped.weights.iter().any(|&w| w != 0.0));
+    }
+
     fn accuracy(model: &LinearModel, rows: &[SparseRow], labels: &[usize]) -> usize {
         let mut scores = vec![0.0; model.classes];
         rows.iter()
@@ -1199,6 +1256,15 @@ mod tests {
             assert_eq!(joined.sparse(i), whole.sparse(i));
             assert_eq!(joined.dense_of(i), whole.dense_of(i));
         }
+        // Taken over, not copied: each appended part is a part of its own.
+        assert_eq!(joined.parts.len(), 3);
+        joined.push(&[(0, 0.5)]);
+        joined.append(Rows::from_rows(&rows[..1], 6, 4));
+        assert_eq!(joined.len(), 5);
+        assert_eq!(joined.sparse(3), &[(0, 0.5)]);
+        assert!(joined.dense_of(3).is_empty());
+        assert_eq!(joined.sparse(4), whole.sparse(0));
+        assert_eq!(joined.dense_of(4), whole.dense_of(0));
     }
 
     #[test]
