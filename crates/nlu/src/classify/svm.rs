@@ -356,13 +356,16 @@ const BIAS: f32 = 1.0;
 /// their arrays over as further parts, not by copying them.
 pub struct Rows {
     /// Per part, the sparse columns and the dense values of its rows.
-    parts: Vec<(Vec<(u32, f32)>, Vec<f32>)>,
+    parts: Vec<RowsPart>,
     /// Where each row is.
     at: Vec<RowAt>,
     dense_from: usize,
     dense_dims: usize,
     dimension: usize,
 }
+
+/// The sparse columns and the dense values of some rows.
+type RowsPart = (Vec<(u32, f32)>, Vec<f32>);
 
 /// Row `i`'s sparse columns are `parts[part].0[start..end]`, its dense
 /// values (`dense_dims` of them, when `dense` is not `NO_DENSE`)
@@ -821,20 +824,20 @@ impl<'a> Solver<'a> {
         unsafe {
             for &(f, v) in self.rows.sparse(i) {
                 let at = weights.add(f as usize * stride);
-                for j in 0..M {
-                    let w = &mut *(at.add(lanes0[j]) as *mut Lanes);
-                    for k in 0..LANES {
-                        w[k] += v * moves[j].1[k];
+                for (&lane0, (_, steps)) in lanes0.iter().zip(&moves) {
+                    let w = &mut *(at.add(lane0) as *mut Lanes);
+                    for (w, &step) in w.iter_mut().zip(steps) {
+                        *w += v * step;
                     }
                 }
             }
             let dense = weights.add(self.rows.dense_from * stride);
             for (d, &v) in self.rows.dense_of(i).iter().enumerate() {
                 let at = dense.add(d * stride);
-                for j in 0..M {
-                    let w = &mut *(at.add(lanes0[j]) as *mut Lanes);
-                    for k in 0..LANES {
-                        w[k] += v * moves[j].1[k];
+                for (&lane0, (_, steps)) in lanes0.iter().zip(&moves) {
+                    let w = &mut *(at.add(lane0) as *mut Lanes);
+                    for (w, &step) in w.iter_mut().zip(steps) {
+                        *w += v * step;
                     }
                 }
             }
@@ -941,21 +944,22 @@ unsafe fn weighted_sums_avx<const K: usize>(
 ) -> [Lanes; K] {
     use std::arch::x86_64::*;
     let mut s = [[_mm256_setzero_ps(); 4]; K];
-    let at = |offset: usize, j: usize| unsafe { _mm256_loadu_ps(base.add(offset + lanes0[j])) };
+    // Eight lanes, `offset` values into the weights.
+    let at = |offset: usize| unsafe { _mm256_loadu_ps(base.add(offset)) };
     let chunks = sparse.chunks_exact(4);
     let rest = chunks.remainder();
     for chunk in chunks {
         for (i, &(f, v)) in chunk.iter().enumerate() {
             let (offset, v) = (f as usize * stride, _mm256_set1_ps(v));
-            for j in 0..K {
-                s[j][i] = _mm256_add_ps(s[j][i], _mm256_mul_ps(v, at(offset, j)));
+            for (s, &lane0) in s.iter_mut().zip(&lanes0) {
+                s[i] = _mm256_add_ps(s[i], _mm256_mul_ps(v, at(offset + lane0)));
             }
         }
     }
     for &(f, v) in rest {
         let (offset, v) = (f as usize * stride, _mm256_set1_ps(v));
-        for j in 0..K {
-            s[j][0] = _mm256_add_ps(s[j][0], _mm256_mul_ps(v, at(offset, j)));
+        for (s, &lane0) in s.iter_mut().zip(&lanes0) {
+            s[0] = _mm256_add_ps(s[0], _mm256_mul_ps(v, at(offset + lane0)));
         }
     }
     let chunks = dense.chunks_exact(4);
@@ -963,24 +967,21 @@ unsafe fn weighted_sums_avx<const K: usize>(
     for (c, chunk) in chunks.enumerate() {
         for (i, &v) in chunk.iter().enumerate() {
             let (offset, v) = (dense_from + (4 * c + i) * stride, _mm256_set1_ps(v));
-            for j in 0..K {
-                s[j][i] = _mm256_add_ps(s[j][i], _mm256_mul_ps(v, at(offset, j)));
+            for (s, &lane0) in s.iter_mut().zip(&lanes0) {
+                s[i] = _mm256_add_ps(s[i], _mm256_mul_ps(v, at(offset + lane0)));
             }
         }
     }
     for (d, &v) in dense.iter().enumerate().skip(rest_from) {
         let (offset, v) = (dense_from + d * stride, _mm256_set1_ps(v));
-        for j in 0..K {
-            s[j][0] = _mm256_add_ps(s[j][0], _mm256_mul_ps(v, at(offset, j)));
+        for (s, &lane0) in s.iter_mut().zip(&lanes0) {
+            s[0] = _mm256_add_ps(s[0], _mm256_mul_ps(v, at(offset + lane0)));
         }
     }
     let mut out = [[0.0; LANES]; K];
-    for j in 0..K {
-        let sum = _mm256_add_ps(
-            _mm256_add_ps(s[j][0], s[j][1]),
-            _mm256_add_ps(s[j][2], s[j][3]),
-        );
-        unsafe { _mm256_storeu_ps(out[j].as_mut_ptr(), sum) };
+    for (out, s) in out.iter_mut().zip(&s) {
+        let sum = _mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3]));
+        unsafe { _mm256_storeu_ps(out.as_mut_ptr(), sum) };
     }
     out
 }
