@@ -103,9 +103,67 @@ pub fn grams_into(tokens: &[Token], stems: &[String], config: &FeatureConfig, gr
     word_grams_into(tokens, stems, config, grams);
 }
 
+/// [`grams`] with each word's letter n-grams taken from `cache` (computed
+/// and kept there the first time a word comes): the same n-grams, for the
+/// many utterances of training, which mostly repeat a few thousand words.
+/// `stems` may borrow (the stemmer's cache).
+pub fn grams_cached<S: AsRef<str>>(
+    tokens: &[Token],
+    stems: &[S],
+    config: &FeatureConfig,
+    cache: &mut WordCharGrams,
+) -> Grams {
+    let mut grams = Grams::default();
+    let range = *cache.range.get_or_insert(config.char_ngrams);
+    assert_eq!(range, config.char_ngrams, "one n-gram range per cache");
+    // Exactly the room needed (the grams of all utterances stay in memory
+    // until the rows are built: fewer fresh pages to fault in).
+    let words = || tokens.iter().filter(|t| t.kind == TokenKind::Word);
+    let count = words()
+        .map(|t| char_gram_count(t.norm.chars().count(), config.char_ngrams))
+        .sum();
+    grams.chars.reserve_exact(count);
+    for token in words() {
+        grams.chars.extend_from_slice(cache.of(&token.norm));
+    }
+    word_grams_into(tokens, stems, config, &mut grams);
+    grams
+}
+
+/// The letter n-grams of the words seen so far (see [`grams_cached`]).
+#[derive(Debug, Default)]
+pub struct WordCharGrams {
+    range: Option<(usize, usize)>,
+    index: FxHashMap<Box<str>, (u32, u32)>,
+    grams: Vec<u64>,
+}
+
+impl WordCharGrams {
+    /// `word`'s letter n-grams, in order, as [`char_grams`] gives them.
+    fn of(&mut self, word: &str) -> &[u64] {
+        let (from, to) = match self.index.get(word) {
+            Some(&at) => at,
+            None => {
+                let from = self.grams.len() as u32;
+                let range = self.range.expect("a range is set before use");
+                char_grams(word, range, &mut self.grams);
+                let at = (from, self.grams.len() as u32);
+                self.index.insert(word.into(), at);
+                at
+            }
+        };
+        &self.grams[from as usize..to as usize]
+    }
+}
+
 /// The word block's n-grams and the static block's words of [`Grams`]
 /// (the letter n-grams are left alone).
-fn word_grams_into(tokens: &[Token], stems: &[String], config: &FeatureConfig, grams: &mut Grams) {
+fn word_grams_into<S: AsRef<str>>(
+    tokens: &[Token],
+    stems: &[S],
+    config: &FeatureConfig,
+    grams: &mut Grams,
+) {
     grams.words.clear();
     grams.plain_words.clear();
     grams.plain_text.clear();
@@ -117,6 +175,7 @@ fn word_grams_into(tokens: &[Token], stems: &[String], config: &FeatureConfig, g
             .filter(|(t, _)| t.kind != TokenKind::Punct)
     };
     for (token, stem) in words() {
+        let stem = stem.as_ref();
         let unigram = hash_str(WORD_BLOCK, &token.norm);
         grams.words.push(unigram);
         if config.static_vectors {
@@ -124,7 +183,7 @@ fn word_grams_into(tokens: &[Token], stems: &[String], config: &FeatureConfig, g
             grams.plain_text.push_str(&token.norm);
             grams.plain_text.push(WORD_END);
         }
-        if config.stems && *stem != token.norm {
+        if config.stems && stem != token.norm {
             grams.words.push(hash_str(STEM_BLOCK, stem));
         }
     }
@@ -139,6 +198,14 @@ fn word_grams_into(tokens: &[Token], stems: &[String], config: &FeatureConfig, g
             previous = token;
         }
     }
+}
+
+/// How many n-grams [`char_grams`] gives for a word of `chars` characters.
+fn char_gram_count(chars: usize, (min, max): (usize, usize)) -> usize {
+    let padded = chars + 2;
+    (0..padded)
+        .map(|start| (padded - start).min(max).saturating_sub(min.max(1) - 1))
+        .sum()
 }
 
 fn char_grams(word: &str, (min, max): (usize, usize), out: &mut Vec<u64>) {
@@ -755,6 +822,49 @@ mod tests {
         b_uni.sort();
         assert_eq!(a_uni, b_uni);
         assert_ne!(a.words, b.words);
+    }
+
+    #[test]
+    fn cached_word_grams_are_the_grams() {
+        let config = FeatureConfig::default();
+        let mut cache = WordCharGrams::default();
+        let mut stemmer = crate::text::Stemmer::new(Language::English);
+        for text in [
+            "Book a table for two",
+            "book TWO tables, then book a taxi!",
+            "Réservé l'hôtel 3pm 👍 東京",
+            "",
+            "a a a booking booked",
+        ] {
+            let tokens = tokenize(text, Language::English);
+            stemmer.learn(&tokens);
+            let stems = stemmer.stems(&tokens);
+            let fresh = grams(&tokens, &stems, &config);
+            let cached = grams_cached(
+                &tokens,
+                &stemmer.stems_borrowed(&tokens),
+                &config,
+                &mut cache,
+            );
+            assert_eq!(cached.words, fresh.words, "{text}");
+            assert_eq!(cached.chars, fresh.chars, "{text}");
+            assert_eq!(cached.plain_words, fresh.plain_words, "{text}");
+            assert_eq!(cached.plain_text, fresh.plain_text, "{text}");
+        }
+        // Each word's n-grams were computed once.
+        assert_eq!(cache.index.len(), 13);
+    }
+
+    #[test]
+    fn char_gram_counts_are_the_counts_of_char_grams() {
+        for range in [(2, 5), (1, 3), (3, 3), (0, 2), (2, 9)] {
+            for word in ["", "a", "ab", "cat", "table", "réservation", "東京"] {
+                let mut out = Vec::new();
+                char_grams(word, range, &mut out);
+                let count = char_gram_count(word.chars().count(), range);
+                assert_eq!(count, out.len(), "{word} {range:?}");
+            }
+        }
     }
 
     #[test]

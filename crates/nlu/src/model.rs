@@ -198,13 +198,20 @@ impl Model {
         let parts =
             crate::parallel::split(texts.len(), crate::parallel::threads(), MIN_PART, |range| {
                 let mut stemmer = Stemmer::new(language);
+                let mut char_grams = features::WordCharGrams::default();
                 let prepared: Vec<(Grams, String)> = texts[range]
                     .iter()
                     .map(|(text, _)| {
                         let tokens = tokenize(text, language);
                         stemmer.learn(&tokens);
-                        let stems = stemmer.stems(&tokens);
-                        let grams = features::grams(&tokens, &stems, &options.classifier.features);
+                        // Borrowed from the stemmer's cache: no string per token.
+                        let stems = stemmer.stems_borrowed(&tokens);
+                        let grams = features::grams_cached(
+                            &tokens,
+                            &stems,
+                            &options.classifier.features,
+                            &mut char_grams,
+                        );
                         (grams, exact_key(&tokens))
                     })
                     .collect();

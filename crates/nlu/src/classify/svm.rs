@@ -334,6 +334,17 @@ enum State {
 /// Classes handled together (one AVX register of `f32`): the weights are
 /// stored in blocks of this many classes.
 const LANES: usize = 8;
+
+/// Most blocks visited together on one read of a row: their four running
+/// sums each take 12 of the 16 AVX registers.
+const GROUP: usize = 3;
+
+/// How many examples ahead of the one visited a pass asks for the next
+/// example's state and row ([`Solver::prefetch`]).
+const PREFETCH_AHEAD: usize = 2;
+
+/// Bytes in a cache line.
+const LINE: usize = 64;
 type Lanes = [f32; LANES];
 
 /// The bias is learned as the weight of a constant feature of this value, as liblinear does.
@@ -341,18 +352,33 @@ const BIAS: f32 = 1.0;
 
 /// Training rows in flat arrays (a row is one contiguous run of memory,
 /// and a data set a handful of allocations): the sparse columns, and the
-/// dense block apart.
+/// dense block apart. Rows built apart (on threads) are joined by taking
+/// their arrays over as further parts, not by copying them.
 pub struct Rows {
-    entries: Vec<(u32, f32)>,
-    /// Row `i`'s sparse columns are `entries[offsets[i]..offsets[i + 1]]`.
-    offsets: Vec<usize>,
-    /// `dense_dims` values per row that has the block (`dense_at[i]`).
-    dense: Vec<f32>,
-    dense_at: Vec<Option<usize>>,
+    /// Per part, the sparse columns and the dense values of its rows.
+    parts: Vec<RowsPart>,
+    /// Where each row is.
+    at: Vec<RowAt>,
     dense_from: usize,
     dense_dims: usize,
     dimension: usize,
 }
+
+/// The sparse columns and the dense values of some rows.
+type RowsPart = (Vec<(u32, f32)>, Vec<f32>);
+
+/// Row `i`'s sparse columns are `parts[part].0[start..end]`, its dense
+/// values (`dense_dims` of them, when `dense` is not `NO_DENSE`)
+/// `parts[part].1[dense..]`.
+#[derive(Debug, Clone, Copy)]
+struct RowAt {
+    part: u32,
+    start: usize,
+    end: usize,
+    dense: usize,
+}
+
+const NO_DENSE: usize = usize::MAX;
 
 impl Rows {
     /// Rows of `dimension` columns, of which those from `dense_from` on are
@@ -360,10 +386,8 @@ impl Rows {
     /// order, at its end.
     pub fn new(dimension: usize, dense_from: usize) -> Rows {
         Rows {
-            entries: Vec::new(),
-            offsets: vec![0],
-            dense: Vec::new(),
-            dense_at: Vec::new(),
+            parts: vec![(Vec::new(), Vec::new())],
+            at: Vec::new(),
             dense_from,
             dense_dims: dimension.saturating_sub(dense_from),
             dimension,
@@ -380,11 +404,11 @@ impl Rows {
     }
 
     pub fn len(&self) -> usize {
-        self.dense_at.len()
+        self.at.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.dense_at.is_empty()
+        self.at.is_empty()
     }
 
     /// Adds a row: sparse columns in any order (each once), then the whole
@@ -411,39 +435,54 @@ impl Rows {
                     .all(|(d, &(f, _))| f as usize == self.dense_from + d),
             "a row's dense block holds every dense column, in order, at its end"
         );
-        self.entries.extend_from_slice(sparse);
-        self.offsets.push(self.entries.len());
-        if has_dense {
-            self.dense_at.push(Some(self.dense.len()));
-            self.dense.extend(tail.iter().map(|&(_, v)| v));
+        let part = self.parts.len() - 1;
+        let (entries, dense) = self.parts.last_mut().expect("a part to push to");
+        let start = entries.len();
+        entries.extend_from_slice(sparse);
+        let at = if has_dense {
+            dense.extend(tail.iter().map(|&(_, v)| v));
+            dense.len() - dims
         } else {
-            self.dense_at.push(None);
-        }
+            NO_DENSE
+        };
+        self.at.push(RowAt {
+            part: part as u32,
+            start,
+            end: entries.len(),
+            dense: at,
+        });
     }
 
-    /// Adds the rows of `other` (of the same shape) after these.
+    /// Adds the rows of `other` (of the same shape) after these; its
+    /// arrays become parts of these rows as they are (nothing is copied
+    /// but where each row is). Rows pushed afterwards go to a new part.
     pub fn append(&mut self, other: Rows) {
         assert!(
             (other.dimension, other.dense_from) == (self.dimension, self.dense_from),
             "rows of another shape"
         );
-        let (entries, dense) = (self.entries.len(), self.dense.len());
-        self.entries.extend_from_slice(&other.entries);
-        self.offsets
-            .extend(other.offsets[1..].iter().map(|&o| o + entries));
-        self.dense.extend_from_slice(&other.dense);
-        self.dense_at
-            .extend(other.dense_at.iter().map(|at| at.map(|at| at + dense)));
+        let first = self.parts.len() as u32;
+        self.parts.extend(other.parts);
+        self.at.extend(other.at.into_iter().map(|at| RowAt {
+            part: at.part + first,
+            ..at
+        }));
+        self.parts.push((Vec::new(), Vec::new()));
     }
 
     #[inline(always)]
     fn sparse(&self, i: usize) -> &[(u32, f32)] {
-        &self.entries[self.offsets[i]..self.offsets[i + 1]]
+        let at = self.at[i];
+        &self.parts[at.part as usize].0[at.start..at.end]
     }
 
     #[inline(always)]
     fn dense_of(&self, i: usize) -> &[f32] {
-        self.dense_at[i].map_or(&[], |at| &self.dense[at..at + self.dense_dims])
+        let at = self.at[i];
+        if at.dense == NO_DENSE {
+            return &[];
+        }
+        &self.parts[at.part as usize].1[at.dense..at.dense + self.dense_dims]
     }
 }
 
@@ -568,22 +607,109 @@ impl<'a> Solver<'a> {
     }
 
     /// With `AVX`, the caller guarantees that the CPU has AVX.
+    ///
+    /// An example's active blocks are visited together, up to [`GROUP`] at
+    /// a time: one read of its row gives the decision values of all of
+    /// them, and one more read adds its steps to all of them. The blocks
+    /// are independent problems (their own lanes of the weights, alphas and
+    /// bias), so each gets exactly the operations, in the same order, that
+    /// a visit of its own would give it.
     #[inline(always)]
     fn pass_portable<const AVX: bool>(&mut self, order: &[usize]) {
-        for &i in order {
+        let mut group = [0usize; GROUP];
+        for (n, &i) in order.iter().enumerate() {
+            if let Some(&ahead) = order.get(n + PREFETCH_AHEAD) {
+                self.prefetch(ahead);
+            }
+            let mut size = 0;
             for b in 0..self.blocks {
                 if self.block_active[i * self.blocks + b] > 0 {
-                    self.visit::<AVX>(i, b);
+                    group[size] = b;
+                    size += 1;
+                    if size == GROUP {
+                        self.visit::<AVX, GROUP>(i, group);
+                        size = 0;
+                    }
                 }
+            }
+            match size {
+                0 => {}
+                1 => self.visit::<AVX, 1>(i, [group[0]]),
+                2 => self.visit::<AVX, 2>(i, [group[0], group[1]]),
+                _ => unreachable!("a full group is visited at once"),
             }
         }
     }
 
-    /// Example `i` for the active classes of block `b`.
+    /// Asks the memory for what a visit of example `i` reads first: its
+    /// alphas, flags and counts, label and norm, the start of its sparse
+    /// row and its whole dense row. The examples come in shuffled order, so
+    /// each of these is a cache miss otherwise, and the visit waits on them
+    /// (a hint only: nothing is computed differently).
     #[inline(always)]
-    fn visit<const AVX: bool>(&mut self, i: usize, b: usize) {
-        let scores = self.block_scores::<AVX>(i, b);
-        let mut steps: Lanes = [0.0; LANES];
+    fn prefetch(&self, i: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            // SAFETY: a prefetch reads nothing and faults on no address;
+            // the addresses are inside (or one line past) the arrays anyway.
+            let fetch = |at: *const u8| unsafe { _mm_prefetch::<_MM_HINT_T0>(at.cast()) };
+            fetch(
+                self.block_active
+                    .as_ptr()
+                    .wrapping_add(i * self.blocks)
+                    .cast(),
+            );
+            fetch(self.active.as_ptr().wrapping_add(i * self.slots).cast());
+            let alpha = self.alpha.as_ptr().wrapping_add(i * self.slots);
+            for line in (0..self.slots).step_by(LINE / 4) {
+                fetch(alpha.wrapping_add(line).cast());
+            }
+            fetch(self.labels.as_ptr().wrapping_add(i).cast());
+            fetch(self.norms.as_ptr().wrapping_add(i).cast());
+            // The rest of the sparse row streams in behind its first lines.
+            let sparse = self.rows.sparse(i);
+            for line in (0..sparse.len().min(32)).step_by(LINE / 8) {
+                fetch(sparse.as_ptr().wrapping_add(line).cast());
+            }
+            let dense = self.rows.dense_of(i);
+            for line in (0..dense.len()).step_by(LINE / 4) {
+                fetch(dense.as_ptr().wrapping_add(line).cast());
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = i;
+    }
+
+    /// Example `i` for the active classes of blocks `blocks`.
+    #[inline(always)]
+    fn visit<const AVX: bool, const K: usize>(&mut self, i: usize, blocks: [usize; K]) {
+        let scores = self.block_scores::<AVX, K>(i, blocks);
+        let mut steps = [[0.0; LANES]; K];
+        let mut changed = [0usize; K];
+        let mut moved = 0;
+        for j in 0..K {
+            if self.update(i, blocks[j], &scores[j], &mut steps[j]) {
+                changed[moved] = j;
+                moved += 1;
+            }
+        }
+        let pick = |j: usize| (blocks[changed[j]], steps[changed[j]]);
+        match moved {
+            0 => {}
+            1 => self.add::<1>(i, [pick(0)]),
+            2 => self.add::<2>(i, [pick(0), pick(1)]),
+            3 => self.add::<3>(i, [pick(0), pick(1), pick(2)]),
+            _ => unreachable!("a group has at most three blocks"),
+        }
+    }
+
+    /// The coordinate steps of block `b`'s active classes for example `i`,
+    /// given their decision values: alphas, shrinking and the projected
+    /// gradients' spread updated, `steps` set to what each class's weights
+    /// move by (times the row). True when any step is not zero.
+    #[inline(always)]
+    fn update(&mut self, i: usize, b: usize, scores: &Lanes, steps: &mut Lanes) -> bool {
         let mut changed = false;
         let y_class = self.labels[i];
         for (k, &score) in scores.iter().enumerate() {
@@ -619,74 +745,100 @@ impl<'a> Solver<'a> {
                 changed |= steps[k] != 0.0;
             }
         }
-        if changed {
-            self.add(i, b, &steps);
-        }
+        changed
     }
 
-    /// The decision values of block `b`'s classes for example `i`.
+    /// The decision values of the classes of `blocks` for example `i`.
     #[inline(always)]
-    fn block_scores<const AVX: bool>(&self, i: usize, b: usize) -> Lanes {
+    fn block_scores<const AVX: bool, const K: usize>(
+        &self,
+        i: usize,
+        blocks: [usize; K],
+    ) -> [Lanes; K] {
         let stride = self.slots;
-        let lane0 = b * LANES;
-        let dense_base = self.rows.dense_from * stride + lane0;
+        let dense_from = self.rows.dense_from * stride;
         debug_assert!(
-            self.weights.len() == self.rows.dimension * stride && lane0 + LANES <= stride
+            self.weights.len() == self.rows.dimension * stride
+                && blocks.iter().all(|&b| (b + 1) * LANES <= stride)
         );
+        let (sparse, dense) = (self.rows.sparse(i), self.rows.dense_of(i));
+        let lanes0 = blocks.map(|b| b * LANES);
         // SAFETY: every column of a row is below the dimension (checked by
         // `Rows::push`), the weights hold `dimension * stride` values and
-        // `lane0 + LANES <= stride`, so every lane read is inside them.
+        // `lane0 + LANES <= stride` for every block, so every lane read is
+        // inside them.
         let sums = unsafe {
-            let (sparse_base, dense_base) = (
-                self.weights.as_ptr().add(lane0),
-                self.weights.as_ptr().add(dense_base),
-            );
-            let (sparse, dense) = (self.rows.sparse(i), self.rows.dense_of(i));
+            let base = self.weights.as_ptr();
             #[cfg(target_arch = "x86_64")]
             if AVX {
-                return self.with_bias(
-                    b,
-                    weighted_sum_avx(sparse_base, dense_base, stride, sparse, dense),
-                );
+                weighted_sums_avx(base, lanes0, dense_from, stride, sparse, dense)
+            } else {
+                lanes0.map(|lane0| {
+                    let sparse_base = base.add(lane0);
+                    weighted_sum(
+                        sparse_base,
+                        sparse_base.add(dense_from),
+                        stride,
+                        sparse,
+                        dense,
+                    )
+                })
             }
-            weighted_sum(sparse_base, dense_base, stride, sparse, dense)
+            #[cfg(not(target_arch = "x86_64"))]
+            lanes0.map(|lane0| {
+                let sparse_base = base.add(lane0);
+                weighted_sum(
+                    sparse_base,
+                    sparse_base.add(dense_from),
+                    stride,
+                    sparse,
+                    dense,
+                )
+            })
         };
-        self.with_bias(b, sums)
-    }
-
-    #[inline(always)]
-    fn with_bias(&self, b: usize, sums: Lanes) -> Lanes {
-        let lane0 = b * LANES;
-        let bias = &self.bias[lane0..lane0 + LANES];
-        let mut out: Lanes = [0.0; LANES];
-        for k in 0..LANES {
-            out[k] = bias[k] * BIAS + sums[k];
+        let mut out = [[0.0; LANES]; K];
+        for j in 0..K {
+            let bias = &self.bias[lanes0[j]..lanes0[j] + LANES];
+            for k in 0..LANES {
+                out[j][k] = bias[k] * BIAS + sums[j][k];
+            }
         }
         out
     }
 
-    /// `w_c += steps[k] * row i` for the classes in block `b`'s lanes.
+    /// `w_c += steps[k] * row i` for the classes in the lanes of each
+    /// `(block, steps)` of `moves` (the row read once for all of them).
     #[inline(always)]
-    fn add(&mut self, i: usize, b: usize, steps: &Lanes) {
+    fn add<const M: usize>(&mut self, i: usize, moves: [(usize, Lanes); M]) {
         let stride = self.slots;
-        let lane0 = b * LANES;
-        for (bias, &step) in self.bias[lane0..lane0 + LANES].iter_mut().zip(steps) {
-            *bias += step * BIAS;
+        for (b, steps) in &moves {
+            let lane0 = b * LANES;
+            for (bias, &step) in self.bias[lane0..lane0 + LANES].iter_mut().zip(steps) {
+                *bias += step * BIAS;
+            }
         }
-        let dense_base = self.rows.dense_from * stride + lane0;
+        let lanes0 = moves.map(|(b, _)| b * LANES);
+        debug_assert!(lanes0.iter().all(|&lane0| lane0 + LANES <= stride));
         let weights = self.weights.as_mut_ptr();
         // SAFETY: as in `block_scores`.
         unsafe {
             for &(f, v) in self.rows.sparse(i) {
-                let w = &mut *(weights.add(lane0 + f as usize * stride) as *mut Lanes);
-                for k in 0..LANES {
-                    w[k] += v * steps[k];
+                let at = weights.add(f as usize * stride);
+                for (&lane0, (_, steps)) in lanes0.iter().zip(&moves) {
+                    let w = &mut *(at.add(lane0) as *mut Lanes);
+                    for (w, &step) in w.iter_mut().zip(steps) {
+                        *w += v * step;
+                    }
                 }
             }
+            let dense = weights.add(self.rows.dense_from * stride);
             for (d, &v) in self.rows.dense_of(i).iter().enumerate() {
-                let w = &mut *(weights.add(dense_base + d * stride) as *mut Lanes);
-                for k in 0..LANES {
-                    w[k] += v * steps[k];
+                let at = dense.add(d * stride);
+                for (&lane0, (_, steps)) in lanes0.iter().zip(&moves) {
+                    let w = &mut *(at.add(lane0) as *mut Lanes);
+                    for (w, &step) in w.iter_mut().zip(steps) {
+                        *w += v * step;
+                    }
                 }
             }
         }
@@ -771,50 +923,66 @@ impl<'a> Solver<'a> {
 }
 
 /// [`weighted_sum`] in AVX registers (the compiler's own vectorisation of
-/// it shuffled lanes about); the same operations in the same order, so the
-/// same result.
+/// it shuffled lanes about) for `K` blocks at once, the lanes of block `j`
+/// at `base + lanes0[j]` (sparse columns) and `base + dense_from +
+/// lanes0[j]` (dense values): for each block the same operations in the
+/// same order as [`weighted_sum`], so the same result, with each entry of
+/// the row read once for all of them.
 ///
 /// # Safety
-/// As [`weighted_sum`], and the CPU has AVX.
+/// As [`weighted_sum`] for every block, and the CPU has AVX.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "avx")]
-unsafe fn weighted_sum_avx(
-    sparse_base: *const f32,
-    dense_base: *const f32,
+unsafe fn weighted_sums_avx<const K: usize>(
+    base: *const f32,
+    lanes0: [usize; K],
+    dense_from: usize,
     stride: usize,
     sparse: &[(u32, f32)],
     dense: &[f32],
-) -> Lanes {
+) -> [Lanes; K] {
     use std::arch::x86_64::*;
-    let mut s = [_mm256_setzero_ps(); 4];
-    let at = |f: usize| unsafe { _mm256_loadu_ps(sparse_base.add(f * stride)) };
+    let mut s = [[_mm256_setzero_ps(); 4]; K];
+    // Eight lanes, `offset` values into the weights.
+    let at = |offset: usize| unsafe { _mm256_loadu_ps(base.add(offset)) };
     let chunks = sparse.chunks_exact(4);
     let rest = chunks.remainder();
     for chunk in chunks {
-        for j in 0..4 {
-            let (f, v) = chunk[j];
-            s[j] = _mm256_add_ps(s[j], _mm256_mul_ps(_mm256_set1_ps(v), at(f as usize)));
+        for (i, &(f, v)) in chunk.iter().enumerate() {
+            let (offset, v) = (f as usize * stride, _mm256_set1_ps(v));
+            for (s, &lane0) in s.iter_mut().zip(&lanes0) {
+                s[i] = _mm256_add_ps(s[i], _mm256_mul_ps(v, at(offset + lane0)));
+            }
         }
     }
     for &(f, v) in rest {
-        s[0] = _mm256_add_ps(s[0], _mm256_mul_ps(_mm256_set1_ps(v), at(f as usize)));
+        let (offset, v) = (f as usize * stride, _mm256_set1_ps(v));
+        for (s, &lane0) in s.iter_mut().zip(&lanes0) {
+            s[0] = _mm256_add_ps(s[0], _mm256_mul_ps(v, at(offset + lane0)));
+        }
     }
-    let dense_at = |d: usize| unsafe { _mm256_loadu_ps(dense_base.add(d * stride)) };
     let chunks = dense.chunks_exact(4);
     let rest_from = dense.len() - chunks.remainder().len();
     for (c, chunk) in chunks.enumerate() {
-        for j in 0..4 {
-            let w = dense_at(4 * c + j);
-            s[j] = _mm256_add_ps(s[j], _mm256_mul_ps(_mm256_set1_ps(chunk[j]), w));
+        for (i, &v) in chunk.iter().enumerate() {
+            let (offset, v) = (dense_from + (4 * c + i) * stride, _mm256_set1_ps(v));
+            for (s, &lane0) in s.iter_mut().zip(&lanes0) {
+                s[i] = _mm256_add_ps(s[i], _mm256_mul_ps(v, at(offset + lane0)));
+            }
         }
     }
     for (d, &v) in dense.iter().enumerate().skip(rest_from) {
-        s[0] = _mm256_add_ps(s[0], _mm256_mul_ps(_mm256_set1_ps(v), dense_at(d)));
+        let (offset, v) = (dense_from + d * stride, _mm256_set1_ps(v));
+        for (s, &lane0) in s.iter_mut().zip(&lanes0) {
+            s[0] = _mm256_add_ps(s[0], _mm256_mul_ps(v, at(offset + lane0)));
+        }
     }
-    let sum = _mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3]));
-    let mut out: Lanes = [0.0; LANES];
-    unsafe { _mm256_storeu_ps(out.as_mut_ptr(), sum) };
+    let mut out = [[0.0; LANES]; K];
+    for (out, s) in out.iter_mut().zip(&s) {
+        let sum = _mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3]));
+        unsafe { _mm256_storeu_ps(out.as_mut_ptr(), sum) };
+    }
     out
 }
 
@@ -962,6 +1130,38 @@ mod tests {
         (rows, labels)
     }
 
+    #[test]
+    fn blocks_visited_together_train_as_blocks_visited_alone() {
+        // Sixty classes (eight blocks) that overlap across blocks: on one
+        // thread an example's active blocks are visited in groups (three,
+        // three and two, then whatever stays active); on sixty-four
+        // threads every job is one block, visited alone.
+        let (mut rows, mut labels) = (Vec::new(), Vec::new());
+        for i in 0..1500usize {
+            let class = i % 60;
+            let mut row = vec![
+                (class as u32, 0.8),
+                (60 + ((class * 7 + i / 60) % 60) as u32, 0.5),
+                (60 + ((class * 13 + 5) % 60) as u32, 0.3),
+                (120 + (i % 17) as u32, 0.2),
+            ];
+            row.sort_by_key(|&(f, _)| f);
+            row.dedup_by_key(|&mut (f, _)| f);
+            for d in 0..6 {
+                row.push((137 + d, ((class * (d as usize + 3) + i) % 11) as f32 * 0.05));
+            }
+            rows.push(row);
+            labels.push(class);
+        }
+        let all = Rows::from_rows(&rows, 143, 137);
+        let config = SvmConfig::default();
+        let grouped = train_with_threads(&all, &labels, 60, &config, 1);
+        let alone = train_with_threads(&all, &labels, 60, &config, 64);
+        assert_eq!(grouped.weights, alone.weights);
+        assert_eq!(grouped.bias, alone.bias);
+        assert!(grouped.weights.iter().any(|&w| w != 0.0));
+    }
+
     fn accuracy(model: &LinearModel, rows: &[SparseRow], labels: &[usize]) -> usize {
         let mut scores = vec![0.0; model.classes];
         rows.iter()
@@ -1057,6 +1257,15 @@ mod tests {
             assert_eq!(joined.sparse(i), whole.sparse(i));
             assert_eq!(joined.dense_of(i), whole.dense_of(i));
         }
+        // Taken over, not copied: each appended part is a part of its own.
+        assert_eq!(joined.parts.len(), 3);
+        joined.push(&[(0, 0.5)]);
+        joined.append(Rows::from_rows(&rows[..1], 6, 4));
+        assert_eq!(joined.len(), 5);
+        assert_eq!(joined.sparse(3), &[(0, 0.5)]);
+        assert!(joined.dense_of(3).is_empty());
+        assert_eq!(joined.sparse(4), whole.sparse(0));
+        assert_eq!(joined.dense_of(4), whole.dense_of(0));
     }
 
     #[test]
@@ -1092,30 +1301,72 @@ mod tests {
 
     #[cfg(target_arch = "x86_64")]
     #[test]
-    fn the_avx_sum_is_the_portable_sum() {
+    fn the_avx_sums_are_the_portable_sum_of_each_block() {
         if !std::arch::is_x86_feature_detected!("avx") {
             return;
         }
-        let stride = 16;
+        let stride = 24;
         let weights: Vec<f32> = (0..stride * 50)
             .map(|i| ((i * 7919) % 113) as f32 / 37.0 - 1.5)
             .collect();
-        let sparse: Vec<(u32, f32)> = (0..23)
-            .map(|k| ((k * 13 % 40) as u32, k as f32 * 0.37 - 2.0))
-            .collect();
-        let dense: Vec<f32> = (0..7).map(|d| d as f32 * 0.11 - 0.3).collect();
-        for lane0 in [0, LANES] {
-            // SAFETY: columns below 40 and 7 dense values from column 40, in
-            // a 50-row table of `stride` lanes.
-            let (portable, avx) = unsafe {
+        // Remainders of 0 to 3 entries past the chunks of four, both blocks.
+        for (entries, dims) in [(23, 7), (24, 8), (21, 5), (22, 6), (0, 0)] {
+            let sparse: Vec<(u32, f32)> = (0..entries)
+                .map(|k| ((k * 13 % 40) as u32, k as f32 * 0.37 - 2.0))
+                .collect();
+            let dense: Vec<f32> = (0..dims).map(|d| d as f32 * 0.11 - 0.3).collect();
+            let dense_from = 40 * stride;
+            // SAFETY (all three): columns below 40 and at most 8 dense
+            // values from column 40, in a 50-row table of `stride` lanes.
+            let portable = |lane0: usize| unsafe {
                 let base = weights.as_ptr().add(lane0);
-                let dense_base = base.add(40 * stride);
-                (
-                    weighted_sum(base, dense_base, stride, &sparse, &dense),
-                    weighted_sum_avx(base, dense_base, stride, &sparse, &dense),
+                weighted_sum(base, base.add(dense_from), stride, &sparse, &dense)
+            };
+            let one = |lanes0: [usize; 1]| unsafe {
+                weighted_sums_avx(
+                    weights.as_ptr(),
+                    lanes0,
+                    dense_from,
+                    stride,
+                    &sparse,
+                    &dense,
                 )
             };
-            assert_eq!(portable, avx);
+            let two = |lanes0: [usize; 2]| unsafe {
+                weighted_sums_avx(
+                    weights.as_ptr(),
+                    lanes0,
+                    dense_from,
+                    stride,
+                    &sparse,
+                    &dense,
+                )
+            };
+            let three = |lanes0: [usize; 3]| unsafe {
+                weighted_sums_avx(
+                    weights.as_ptr(),
+                    lanes0,
+                    dense_from,
+                    stride,
+                    &sparse,
+                    &dense,
+                )
+            };
+            for lane0 in [0, LANES, 2 * LANES] {
+                assert_eq!(one([lane0]), [portable(lane0)]);
+            }
+            assert_eq!(two([0, 2 * LANES]), [portable(0), portable(2 * LANES)]);
+            assert_eq!(
+                two([LANES, 2 * LANES]),
+                [portable(LANES), portable(2 * LANES)]
+            );
+            assert_eq!(
+                three([0, LANES, 2 * LANES]),
+                [portable(0), portable(LANES), portable(2 * LANES)]
+            );
+            if entries > 0 {
+                assert_ne!(portable(0), [0.0; LANES], "a sum worth comparing");
+            }
         }
     }
 }

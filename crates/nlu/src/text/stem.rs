@@ -57,6 +57,19 @@ impl Stemmer {
         }
     }
 
+    /// [`Stemmer::stems`] borrowing what it can: the stems of remembered
+    /// words and the folded forms of other tokens (after [`Stemmer::learn`]
+    /// on `tokens`, nothing is allocated but the vector).
+    pub fn stems_borrowed<'a>(&'a self, tokens: &'a [Token]) -> Vec<Cow<'a, str>> {
+        tokens
+            .iter()
+            .map(|t| match t.kind {
+                TokenKind::Word => self.stem(&t.norm),
+                _ => Cow::Borrowed(t.norm.as_str()),
+            })
+            .collect()
+    }
+
     /// One stem per token, aligned with `tokens`: words are stemmed, other
     /// tokens keep their folded form.
     pub fn stems(&self, tokens: &[Token]) -> Vec<String> {
@@ -83,6 +96,9 @@ mod tests {
         stemmer.learn(&tokens);
         assert_eq!(stemmer.stems(&tokens), fresh);
         assert_eq!(fresh, ["run", "dog", ",", "3", "cat", "!"]);
+        let borrowed = stemmer.stems_borrowed(&tokens);
+        assert_eq!(borrowed, fresh);
+        assert!(borrowed.iter().all(|s| matches!(s, Cow::Borrowed(_))));
         assert!(matches!(stemmer.stem("dogs"), Cow::Borrowed(_)));
         assert_eq!(stemmer.stem("jumping"), "jump");
     }
