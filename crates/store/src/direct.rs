@@ -118,15 +118,27 @@ impl DialogueCache {
             return Some(found.clone());
         }
         let found = self.old.remove(key)?;
-        self.insert(key.to_owned(), found.clone());
+        drop_elsewhere(self.insert(key.to_owned(), found.clone()));
         Some(found)
     }
 
-    fn insert(&mut self, key: String, record: Arc<DialogueRecord>) {
+    /// Returns the generation it evicted, if any, for the caller to drop
+    /// outside the cache's lock ([`drop_elsewhere`]).
+    #[must_use]
+    fn insert(
+        &mut self,
+        key: String,
+        record: Arc<DialogueRecord>,
+    ) -> Option<HashMap<String, Arc<DialogueRecord>>> {
+        let mut evicted = None;
         if self.young.len() >= CACHED_DIALOGUES && !self.young.contains_key(&key) {
-            self.old = std::mem::take(&mut self.young);
+            evicted = Some(std::mem::replace(
+                &mut self.old,
+                std::mem::take(&mut self.young),
+            ));
         }
         self.young.insert(key, record);
+        evicted
     }
 
     fn remove(&mut self, key: &str) {
@@ -252,7 +264,10 @@ impl Direct {
         })?;
         match &found {
             None => self.cache().remove(&key),
-            Some(record) if fresh => self.cache().insert(key, record.clone()),
+            Some(record) if fresh => {
+                let evicted = self.cache().insert(key, record.clone());
+                drop_elsewhere(evicted);
+            }
             Some(_) => {}
         }
         Ok((found, extra))
@@ -308,7 +323,8 @@ impl Direct {
         // write the cache between the commit and here.
         match &result {
             Ok(done) if done.dialogue.active => {
-                self.cache().insert(key, done.dialogue.clone());
+                let evicted = self.cache().insert(key, done.dialogue.clone());
+                drop_elsewhere(evicted);
             }
             _ => self.cache().remove(&key),
         }
@@ -332,6 +348,17 @@ impl Direct {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clear();
         *self.cache() = DialogueCache::default();
+    }
+}
+
+/// Drops an evicted cache generation on a thread of its own: freeing a few
+/// thousand dialogue states takes milliseconds, which a turn should not wait
+/// for (nor, holding the cache's lock, every other turn).
+fn drop_elsewhere(evicted: Option<HashMap<String, Arc<DialogueRecord>>>) {
+    if let Some(evicted) = evicted.filter(|evicted| !evicted.is_empty()) {
+        let _ = std::thread::Builder::new()
+            .name("otto-cache-drop".to_owned())
+            .spawn(move || drop(evicted));
     }
 }
 
@@ -780,6 +807,70 @@ impl SqlConn for Connection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use otto_engine::{DialogueState, Waiting};
+    use otto_model::SidPrefix;
+
+    fn record(n: u128) -> Arc<DialogueRecord> {
+        let sid = Sid::from_number(SidPrefix::Dialogue, n);
+        let assistant = Sid::from_number(SidPrefix::Assistant, 1);
+        Arc::new(DialogueRecord {
+            sid: sid.clone(),
+            account_sid: Sid::from_number(SidPrefix::Account, 1),
+            assistant_sid: assistant,
+            user_identifier: format!("user {n}"),
+            channel: "sms".to_owned(),
+            state: DialogueState {
+                sid,
+                user_identifier: format!("user {n}"),
+                channel: "sms".to_owned(),
+                memory: serde_json::Map::new(),
+                waiting: Waiting::Nothing,
+                current_task: None,
+                created_at: chrono::DateTime::UNIX_EPOCH,
+                last_input_at: chrono::DateTime::UNIX_EPOCH,
+                ended: false,
+                end_reason: None,
+            },
+            active: true,
+            version: 1,
+            turn_count: 1,
+            last_input_at: 0,
+            date_created: 0,
+            date_updated: 0,
+        })
+    }
+
+    /// Two generations: a full young one becomes the old one and the old one
+    /// is handed back to be dropped elsewhere; what is used again is kept.
+    #[test]
+    fn the_dialogue_cache_evicts_a_generation_and_keeps_what_is_used() {
+        let mut cache = DialogueCache::default();
+        let limit = CACHED_DIALOGUES as u128;
+        for n in 0..limit {
+            assert!(cache.insert(format!("k{n}"), record(n)).is_none());
+        }
+        // The first eviction has no old generation to hand back yet.
+        assert_eq!(
+            cache
+                .insert("k-a".to_owned(), record(limit))
+                .map(|old| old.len()),
+            Some(0)
+        );
+        // k0 is in the old generation now: reading it promotes it.
+        assert_eq!(cache.get("k0").unwrap().turn_count, 1);
+        for n in 1..limit - 1 {
+            assert!(cache.insert(format!("k-b{n}"), record(n)).is_none());
+        }
+        // The next eviction hands back the old generation minus k0.
+        let evicted = cache
+            .insert("k-c".to_owned(), record(0))
+            .expect("an eviction");
+        assert_eq!(evicted.len(), CACHED_DIALOGUES - 1);
+        assert!(!evicted.contains_key("k0"));
+        assert!(cache.get("k0").is_some(), "promoted, so kept");
+        assert!(cache.get("k1").is_none(), "not used again, so dropped");
+        drop_elsewhere(Some(evicted));
+    }
 
     /// A batch that panics is rolled back and answered with an error; the
     /// writer goes on with the next batch.
