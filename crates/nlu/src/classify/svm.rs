@@ -769,10 +769,7 @@ impl<'a> Solver<'a> {
         // inside them.
         let sums = unsafe {
             let base = self.weights.as_ptr();
-            #[cfg(target_arch = "x86_64")]
-            if AVX {
-                weighted_sums_avx(base, lanes0, dense_from, stride, sparse, dense)
-            } else {
+            let portable = || {
                 lanes0.map(|lane0| {
                     let sparse_base = base.add(lane0);
                     weighted_sum(
@@ -783,18 +780,15 @@ impl<'a> Solver<'a> {
                         dense,
                     )
                 })
+            };
+            #[cfg(target_arch = "x86_64")]
+            if AVX {
+                weighted_sums_avx(base, lanes0, dense_from, stride, sparse, dense)
+            } else {
+                portable()
             }
             #[cfg(not(target_arch = "x86_64"))]
-            lanes0.map(|lane0| {
-                let sparse_base = base.add(lane0);
-                weighted_sum(
-                    sparse_base,
-                    sparse_base.add(dense_from),
-                    stride,
-                    sparse,
-                    dense,
-                )
-            })
+            portable()
         };
         let mut out = [[0.0; LANES]; K];
         for j in 0..K {
@@ -1322,48 +1316,30 @@ mod tests {
                 let base = weights.as_ptr().add(lane0);
                 weighted_sum(base, base.add(dense_from), stride, &sparse, &dense)
             };
-            let one = |lanes0: [usize; 1]| unsafe {
-                weighted_sums_avx(
-                    weights.as_ptr(),
-                    lanes0,
-                    dense_from,
-                    stride,
-                    &sparse,
-                    &dense,
-                )
-            };
-            let two = |lanes0: [usize; 2]| unsafe {
-                weighted_sums_avx(
-                    weights.as_ptr(),
-                    lanes0,
-                    dense_from,
-                    stride,
-                    &sparse,
-                    &dense,
-                )
-            };
-            let three = |lanes0: [usize; 3]| unsafe {
-                weighted_sums_avx(
-                    weights.as_ptr(),
-                    lanes0,
-                    dense_from,
-                    stride,
-                    &sparse,
-                    &dense,
-                )
-            };
-            for lane0 in [0, LANES, 2 * LANES] {
-                assert_eq!(one([lane0]), [portable(lane0)]);
+            // One, two and three blocks at once (`K` is generic: a function).
+            fn avx<const K: usize>(
+                weights: &[f32],
+                lanes0: [usize; K],
+                (dense_from, stride): (usize, usize),
+                sparse: &[(u32, f32)],
+                dense: &[f32],
+            ) -> [Lanes; K] {
+                // SAFETY: as above, for every block of `lanes0`.
+                unsafe {
+                    weighted_sums_avx(weights.as_ptr(), lanes0, dense_from, stride, sparse, dense)
+                }
             }
-            assert_eq!(two([0, 2 * LANES]), [portable(0), portable(2 * LANES)]);
-            assert_eq!(
-                two([LANES, 2 * LANES]),
-                [portable(LANES), portable(2 * LANES)]
-            );
-            assert_eq!(
-                three([0, LANES, 2 * LANES]),
-                [portable(0), portable(LANES), portable(2 * LANES)]
-            );
+            let table = (dense_from, stride);
+            for lane0 in [0, LANES, 2 * LANES] {
+                let one = avx(&weights, [lane0], table, &sparse, &dense);
+                assert_eq!(one, [portable(lane0)]);
+            }
+            let two = avx(&weights, [0, 2 * LANES], table, &sparse, &dense);
+            assert_eq!(two, [portable(0), portable(2 * LANES)]);
+            let two = avx(&weights, [LANES, 2 * LANES], table, &sparse, &dense);
+            assert_eq!(two, [portable(LANES), portable(2 * LANES)]);
+            let three = avx(&weights, [0, LANES, 2 * LANES], table, &sparse, &dense);
+            assert_eq!(three, [portable(0), portable(LANES), portable(2 * LANES)]);
             if entries > 0 {
                 assert_ne!(portable(0), [0.0; LANES], "a sum worth comparing");
             }
