@@ -499,6 +499,23 @@ async fn bad_requests_are_refused_clearly_and_store_nothing() {
         assert_eq!(answer.json()["message"], message);
         assert_eq!(answer.json()["code"], 20001);
     }
+    // A path segment that is not percent-encoded UTF-8: Twilio's error JSON,
+    // on both webhooks, not axum's plain text.
+    for path in [messaging_path("%FF"), voice_path("%C3%28")] {
+        let params = sms(
+            "+15555550100",
+            "hello",
+            "SM50000000000000000000000000000004",
+        );
+        let answer = post_webhook(&server, &path, &params, Signing::Twilio).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+        assert_eq!(answer.json()["code"], 20001, "{}", answer.body);
+        let message = answer.json()["message"].as_str().unwrap().to_owned();
+        assert!(
+            message.starts_with(&format!("the URL path {path} is malformed")),
+            "{message}"
+        );
+    }
     assert!(active(&server, &assistant, "+15555550100").await.is_none());
     assert_eq!(turn_count(&server, &assistant).await, 0);
     // A body that is not a form.

@@ -11,7 +11,9 @@
 //! TwiML from the stored turn.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use super::rest::WebhookIds;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use otto_engine::{ChannelData, TurnInput};
@@ -50,7 +52,7 @@ pub fn channel_of(from: &str) -> (&'static str, &'static str) {
 
 pub async fn handle(
     State(state): State<AppState>,
-    Path((account, assistant)): Path<(String, String)>,
+    WebhookIds((account, assistant)): WebhookIds<(String, String)>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,

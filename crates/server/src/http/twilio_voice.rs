@@ -20,7 +20,9 @@
 //! answer.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use super::rest::WebhookIds;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use otto_engine::{ChannelData, InputKind, Output, TurnInput};
@@ -66,7 +68,7 @@ const FINAL_STATUSES: &[&str] = &["completed", "busy", "failed", "no-answer", "c
 
 pub async fn handle(
     State(state): State<AppState>,
-    Path((account, assistant)): Path<(String, String)>,
+    WebhookIds((account, assistant)): WebhookIds<(String, String)>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,

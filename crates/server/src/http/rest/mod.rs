@@ -76,6 +76,38 @@ pub fn router() -> Router<AppState> {
 /// plain-text answer.
 pub(crate) struct Ids<T>(pub T);
 
+/// Like [`Ids`] for the Twilio webhooks, which carry Twilio's signature
+/// instead of credentials (checked by the handler once the path is read).
+pub(crate) struct WebhookIds<T>(pub T);
+
+impl<T> axum::extract::FromRequestParts<AppState> for WebhookIds<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<WebhookIds<T>, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(WebhookIds(value)),
+            Err(rejection) => Err(malformed_path(parts, &rejection)),
+        }
+    }
+}
+
+fn malformed_path(
+    parts: &axum::http::request::Parts,
+    rejection: &axum::extract::rejection::PathRejection,
+) -> ApiError {
+    ApiError::bad_request(format!(
+        "the URL path {} is malformed: {}",
+        parts.uri.path(),
+        rejection.body_text()
+    ))
+}
+
 impl<T> axum::extract::FromRequestParts<AppState> for Ids<T>
 where
     T: serde::de::DeserializeOwned + Send,
@@ -91,11 +123,7 @@ where
             Err(rejection) => {
                 // Credentials first, as for every other refusal.
                 auth::check(&parts.headers, state).await?;
-                Err(ApiError::bad_request(format!(
-                    "the URL path {} is malformed: {}",
-                    parts.uri.path(),
-                    rejection.body_text()
-                )))
+                Err(malformed_path(parts, &rejection))
             }
         }
     }
