@@ -6,7 +6,8 @@ It starts from Twilio's description of Autopilot v1 (../shared/spec beside the
 repository), since otto serves exactly those paths, methods, parameters and
 response bodies, and adds what otto does on top: the Twilio error body on
 every operation, the description endpoint itself, the custom channel (v2 and
-v1) and /health, and notes where otto differs. `servers` is replaced with
+v1), /health and the API keys (Twilio's 2010 Keys resource), and notes where
+otto differs. `servers` is replaced with
 otto's public URL when served. The Twilio channels (messaging, voice) answer
 TwiML to Twilio itself and are described in the README, not here.
 
@@ -147,6 +148,65 @@ spec["paths"]["/health"] = {
             "503": {"description": "The database does not answer"},
         },
     }
+}
+
+# API keys (Twilio's standard keys, `/2010-04-01/.../Keys`): managed with the auth token
+# only; the secret is shown once, when the key is made.
+key_schema = {
+    "type": "object",
+    "required": ["sid", "friendly_name", "date_created", "date_updated"],
+    "properties": {
+        "sid": sid_schema("SK"),
+        "friendly_name": {"type": "string", "nullable": True},
+        "date_created": {"type": "string", "description": "RFC 2822, as Twilio's 2010 API"},
+        "date_updated": {"type": "string", "description": "RFC 2822, as Twilio's 2010 API"},
+    },
+}
+new_key_schema = {
+    "allOf": [key_schema, {"type": "object", "required": ["secret"], "properties": {
+        "secret": {"type": "string", "description": "Shown only in this answer"}}}],
+}
+key_list_schema = {
+    "type": "object",
+    "properties": dict({"keys": {"type": "array", "items": key_schema}}, **{
+        name: {"type": kind} for name, kind in [
+            ("start", "integer"), ("end", "integer"), ("page", "integer"),
+            ("page_size", "integer"), ("uri", "string"), ("first_page_uri", "string"),
+            ("next_page_uri", "string"), ("previous_page_uri", "string")]
+    }),
+}
+account_parameter = {"name": "AccountSid", "in": "path", "required": True, "schema": sid_schema("AC")}
+key_file_parameter = {"name": "Sid", "in": "path", "required": True,
+                      "description": "The key's SID followed by `.json`",
+                      "schema": {"type": "string", "pattern": "^SK[0-9a-fA-F]{32}\\.json$"}}
+name_body = {"content": {"application/x-www-form-urlencoded": {"schema": {
+    "type": "object", "properties": {"FriendlyName": {"type": "string", "maxLength": 64}}}}}}
+json_answer = lambda schema, status="200", what="OK": {status: {"description": what, "content": {"application/json": {"schema": schema}}}}
+spec["paths"]["/2010-04-01/Accounts/{AccountSid}/Keys.json"] = {
+    "parameters": [account_parameter],
+    "get": {
+        "summary": "The account's API keys (auth token only)",
+        "operationId": "ListKey",
+        "parameters": [{"name": "PageSize", "in": "query", "schema": {"type": "integer"}},
+                       {"name": "Page", "in": "query", "schema": {"type": "integer"}},
+                       {"name": "PageToken", "in": "query", "schema": {"type": "string"}}],
+        "responses": dict(json_answer(key_list_schema), **error_responses),
+    },
+    "post": {
+        "summary": "A new API key; its secret is in this answer only (auth token only)",
+        "operationId": "CreateNewKey",
+        "requestBody": name_body,
+        "responses": dict(json_answer(new_key_schema, "201", "Created"), **error_responses),
+    },
+}
+spec["paths"]["/2010-04-01/Accounts/{AccountSid}/Keys/{Sid}"] = {
+    "parameters": [account_parameter, key_file_parameter],
+    "get": {"summary": "One API key", "operationId": "FetchKey",
+            "responses": dict(json_answer(key_schema), **error_responses)},
+    "post": {"summary": "Renames an API key (an empty FriendlyName clears it)", "operationId": "UpdateKey",
+             "requestBody": name_body, "responses": dict(json_answer(key_schema), **error_responses)},
+    "delete": {"summary": "Revokes an API key", "operationId": "DeleteKey",
+               "responses": dict({"204": {"description": "Deleted"}}, **error_responses)},
 }
 
 with open(TARGET, "w") as f:

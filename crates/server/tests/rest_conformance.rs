@@ -662,6 +662,11 @@ async fn the_served_description_matches_twilio() {
             "POST",
             "/v1/{AccountSid}/{AssistantSid}/custom/{ChannelName}",
         ),
+        ("GET", "/2010-04-01/Accounts/{AccountSid}/Keys.json"),
+        ("POST", "/2010-04-01/Accounts/{AccountSid}/Keys.json"),
+        ("GET", "/2010-04-01/Accounts/{AccountSid}/Keys/{Sid}"),
+        ("POST", "/2010-04-01/Accounts/{AccountSid}/Keys/{Sid}"),
+        ("DELETE", "/2010-04-01/Accounts/{AccountSid}/Keys/{Sid}"),
     ] {
         expected.push((method.into(), path.into()));
     }

@@ -42,5 +42,7 @@ mod tests {
         let document = super::document();
         assert!(document["paths"]["/v1/Assistants"]["post"].is_object());
         assert!(document["components"]["schemas"]["otto.error"].is_object());
+        let keys = &document["paths"]["/2010-04-01/Accounts/{AccountSid}/Keys.json"];
+        assert!(keys["post"]["responses"]["201"].is_object());
     }
 }
