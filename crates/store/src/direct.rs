@@ -404,10 +404,15 @@ fn run_checkpointer(
             }
         };
         if wal_frames >= restart_at {
-            // What the RESTART copies and syncs while the writer waits is
-            // what was written since the last pass: one more short pass first
-            // leaves it a few milliseconds' worth of frames instead of a
-            // pass's (measured: 3.2 ms on average instead of 3.9).
+            // What the RESTART copies and syncs while the writer waits should
+            // be only what was written a moment before. A pass that could not
+            // copy everything (the writer went on) leaves the database file
+            // unsynced, so the RESTART's own `fsync` would flush every page
+            // copied since the last restart: sync both files first, then copy
+            // what was written meanwhile. Measured at 6,000 turns/s: the
+            // writer waits 1.0 ms on average (at most 1.6) instead of 4.7.
+            let _ = checkpoint(&conn, "PASSIVE");
+            let _ = sync_files(&conn);
             let _ = checkpoint(&conn, "PASSIVE");
             let _writer_waits = between_transactions
                 .lock()
@@ -417,6 +422,41 @@ fn run_checkpointer(
             }
         }
     }
+}
+
+/// `fsync`s the connection's database file and its WAL through SQLite's own
+/// file handles (opening and closing another descriptor of the file would
+/// drop this process's POSIX locks on it). Only durability changes: a sync
+/// is always safe, so a failure is only logged. Returns how many files were
+/// synced.
+fn sync_files(conn: &Connection) -> usize {
+    use rusqlite::ffi;
+    let mut synced = 0;
+    for op in [
+        ffi::SQLITE_FCNTL_FILE_POINTER,
+        ffi::SQLITE_FCNTL_JOURNAL_POINTER,
+    ] {
+        let mut file: *mut ffi::sqlite3_file = std::ptr::null_mut();
+        // SAFETY: the handle is this thread's open connection; SQLite writes
+        // the file's pointer (or leaves null) into `file`, whose methods are
+        // checked before use; the connection is used by no other thread.
+        unsafe {
+            let found = ffi::sqlite3_file_control(
+                conn.handle(),
+                c"main".as_ptr(),
+                op,
+                (&raw mut file).cast(),
+            );
+            if found != ffi::SQLITE_OK || file.is_null() || (*file).pMethods.is_null() {
+                continue;
+            }
+            match (*(*file).pMethods).xSync {
+                Some(sync) if sync(file, ffi::SQLITE_SYNC_NORMAL) == ffi::SQLITE_OK => synced += 1,
+                _ => tracing::debug!(op, "SQLite file sync failed"),
+            }
+        }
+    }
+    synced
 }
 
 /// The checkpoint thread's busy handler (see [`RESTART_NAP`]).
@@ -887,6 +927,25 @@ mod tests {
         assert!(cache.get("k0").is_some(), "promoted, so kept");
         assert!(cache.get("k1").is_none(), "not used again, so dropped");
         drop_elsewhere(Some(evicted));
+    }
+
+    /// The checkpoint thread syncs the database file and its WAL through
+    /// SQLite's own handles: both are found (and a connection that has not
+    /// opened its WAL yet syncs only the database).
+    #[test]
+    fn the_database_file_and_its_wal_are_synced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sync.db");
+        let writer = Connection::open(&path).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1);",
+            )
+            .unwrap();
+        let checkpointer = Connection::open(&path).unwrap();
+        assert_eq!(sync_files(&checkpointer), 1, "no WAL opened yet");
+        checkpoint(&checkpointer, "PASSIVE").unwrap();
+        assert_eq!(sync_files(&checkpointer), 2);
     }
 
     /// A batch that panics is rolled back and answered with an error; the
