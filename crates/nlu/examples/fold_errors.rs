@@ -1,23 +1,19 @@
 //! Lists the misclassified utterances of validation folds carved out of a
 //! training file (never a test file): `fold_errors TRAIN.jsonl [FOLDS] [OPTIONS_JSON]`,
 //! the first `VAL_RUNS` folds (default 10). `NO_SLOTS=1` drops the entities.
-use otto_nlu::dataset::{self, Example};
-use otto_nlu::{Language, Model, ParseOptions, TrainOptions};
+mod common;
+
+use otto_nlu::dataset;
+use otto_nlu::{Language, Model, ParseOptions};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut train: Vec<Example> =
-        dataset::load(std::path::Path::new(&args[0])).expect("a data set");
-    if std::env::var("NO_SLOTS").is_ok_and(|v| v == "1") {
-        train.iter_mut().for_each(|e| e.entities.clear());
-    }
-    let folds: usize = args.get(1).map_or(10, |f| f.parse().expect("folds"));
-    let runs: usize = std::env::var("VAL_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(10);
-    let options: TrainOptions =
-        serde_json::from_str(args.get(2).map_or("{}", |s| s)).expect("options JSON");
+    let common::FoldArgs {
+        train,
+        folds,
+        runs,
+        options,
+    } = common::fold_args(&args, false, 10);
     let (mut right, mut total) = (0, 0);
     for k in 0..runs.min(folds) {
         let (fit, val) = dataset::fold_split(&train, folds, k);

@@ -7,8 +7,10 @@
 //! variant and per fold against the SVM's argmax (`base`); `SHOW=variant`
 //! lists the utterances a variant changes. Used for `REPORT.md` section 12:
 //! nearest-neighbour re-ranking on the static vectors and the word block.
+mod common;
+
 use otto_nlu::dataset::{self, Example};
-use otto_nlu::{Language, Model, TrainOptions};
+use otto_nlu::{Language, Model};
 use std::collections::BTreeMap;
 
 struct Probe {
@@ -22,15 +24,12 @@ struct Probe {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut train = dataset::load(std::path::Path::new(&args[0])).expect("a data set");
-    train.iter_mut().for_each(|e| e.entities.clear());
-    let folds: usize = args.get(1).map_or(10, |f| f.parse().expect("folds"));
-    let runs: usize = std::env::var("VAL_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(10);
-    let options: TrainOptions =
-        serde_json::from_str(args.get(2).map_or("{}", |s| s)).expect("options JSON");
+    let common::FoldArgs {
+        train,
+        folds,
+        runs,
+        options,
+    } = common::fold_args(&args, true, 10);
     let mut totals: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for k in 0..runs.min(folds) {
         let (fit, val) = dataset::fold_split(&train, folds, k);

@@ -10,9 +10,11 @@
 //! p50. With `NO_SLOTS=1` the entities are dropped from both sides (intent
 //! accuracy is unchanged, as the classifier never sees them, and training
 //! is much faster).
+mod common;
+
+use otto_nlu::Language;
 use otto_nlu::dataset::{self, Example};
 use otto_nlu::eval::evaluate;
-use otto_nlu::{Language, TrainOptions};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,25 +30,20 @@ fn main() {
             i += 1;
         }
     }
-    let no_slots = std::env::var("NO_SLOTS").is_ok_and(|v| v == "1");
-    let strip = |mut examples: Vec<Example>| {
-        if no_slots {
-            examples.iter_mut().for_each(|e| e.entities.clear());
-        }
-        examples
-    };
-    let train = strip(dataset::load(std::path::Path::new(&positional[0])).expect("a data set"));
-    let folds: usize = positional.get(1).map_or(10, |f| f.parse().expect("folds"));
-    let options: TrainOptions =
-        serde_json::from_str(positional.get(2).map_or("{}", |s| s)).expect("options JSON");
-    let runs: usize = std::env::var("VAL_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(3);
+    let no_slots = common::no_slots();
+    let common::FoldArgs {
+        train,
+        folds,
+        runs,
+        options,
+    } = common::fold_args(&positional, false, 3);
     let splits: Vec<(Vec<Example>, Vec<Example>)> = match &val_file {
         Some(path) => vec![(
             train.clone(),
-            strip(dataset::load(std::path::Path::new(path)).expect("a val set")),
+            common::without_entities(
+                dataset::load(std::path::Path::new(path)).expect("a val set"),
+                no_slots,
+            ),
         )],
         None => (0..runs.min(folds))
             .map(|k| dataset::fold_split(&train, folds, k))

@@ -73,8 +73,29 @@ pub fn router() -> Router<AppState> {
 
 /// The path's parameters, like axum's `Path`, but a segment that does not
 /// decode (invalid percent-encoded UTF-8) is Twilio's 400 rather than axum's
-/// plain-text answer.
+/// plain-text answer, given after the credentials are checked.
 pub(crate) struct Ids<T>(pub T);
+
+impl<T> axum::extract::FromRequestParts<AppState> for Ids<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Ids<T>, ApiError> {
+        match WebhookIds::<T>::from_request_parts(parts, state).await {
+            Ok(WebhookIds(value)) => Ok(Ids(value)),
+            Err(malformed) => {
+                // Credentials first, as for every other refusal.
+                auth::check(&parts.headers, state).await?;
+                Err(malformed)
+            }
+        }
+    }
+}
 
 /// Like [`Ids`] for the Twilio webhooks, which carry Twilio's signature
 /// instead of credentials (checked by the handler once the path is read).
@@ -92,39 +113,11 @@ where
     ) -> Result<WebhookIds<T>, ApiError> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(WebhookIds(value)),
-            Err(rejection) => Err(malformed_path(parts, &rejection)),
-        }
-    }
-}
-
-fn malformed_path(
-    parts: &axum::http::request::Parts,
-    rejection: &axum::extract::rejection::PathRejection,
-) -> ApiError {
-    ApiError::bad_request(format!(
-        "the URL path {} is malformed: {}",
-        parts.uri.path(),
-        rejection.body_text()
-    ))
-}
-
-impl<T> axum::extract::FromRequestParts<AppState> for Ids<T>
-where
-    T: serde::de::DeserializeOwned + Send,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &AppState,
-    ) -> Result<Ids<T>, ApiError> {
-        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(value)) => Ok(Ids(value)),
-            Err(rejection) => {
-                // Credentials first, as for every other refusal.
-                auth::check(&parts.headers, state).await?;
-                Err(malformed_path(parts, &rejection))
-            }
+            Err(rejection) => Err(ApiError::bad_request(format!(
+                "the URL path {} is malformed: {}",
+                parts.uri.path(),
+                rejection.body_text()
+            ))),
         }
     }
 }
