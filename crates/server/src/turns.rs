@@ -204,7 +204,7 @@ impl TurnService {
         {
             let (lock, version) = self
                 .store
-                .lock_user_with_definition_version(&kept.ids.sid, user)
+                .lock_user_with_definition_version(&kept.ids.sid, user, kept.version)
                 .await?;
             if version == Some(kept.version) {
                 return Ok((kept, lock));
@@ -305,11 +305,11 @@ impl TurnService {
                         committed,
                     })));
                 }
-                Err(StoreError::DialogueChanged { .. }) if attempt < COMMIT_ATTEMPTS => {
-                    tracing::warn!(
-                        attempt,
-                        "the dialogue changed under the turn; running it again"
-                    );
+                Err(
+                    changed @ (StoreError::DialogueChanged { .. }
+                    | StoreError::DefinitionChanged { .. }),
+                ) if attempt < COMMIT_ATTEMPTS => {
+                    tracing::warn!(attempt, "{changed}; running the turn again");
                 }
                 Err(error) => return Err(error.into()),
             }

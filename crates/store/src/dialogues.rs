@@ -247,6 +247,9 @@ pub struct UserLock {
     held: Held,
     /// Shared with the SQLite dialogue cache: not copied per turn.
     loaded: Option<Arc<DialogueRecord>>,
+    /// The definition version the commit must still find (see
+    /// [`Store::lock_user_with_definition_version`]).
+    check_definition: Option<i64>,
 }
 
 impl std::fmt::Debug for UserLock {
@@ -300,6 +303,7 @@ impl UserLock {
             user,
             held,
             loaded,
+            check_definition,
         } = self;
         // Serialised here, on the caller's thread: on SQLite one writer
         // thread commits for every turn and should do nothing else.
@@ -309,6 +313,7 @@ impl UserLock {
             assistant: assistant_sid,
             user,
             loaded,
+            check_definition,
             commit,
             state_text,
             now: store.now(),
@@ -339,6 +344,9 @@ pub(crate) struct CommitJob {
     pub(crate) user: String,
     /// The active dialogue when the lock was taken.
     pub(crate) loaded: Option<Arc<DialogueRecord>>,
+    /// The assistant's definition version the turn ran with, when it was not
+    /// read when the lock was taken: the commit checks it first.
+    pub(crate) check_definition: Option<i64>,
     pub(crate) commit: TurnCommit,
     /// `commit.state` as stored (JSON).
     pub(crate) state_text: String,
@@ -373,6 +381,7 @@ pub(crate) async fn commit_in<C: SqlConn>(conn: &mut C, job: CommitJob) -> Resul
         assistant,
         user,
         loaded,
+        check_definition,
         commit:
             TurnCommit {
                 state,
@@ -392,6 +401,16 @@ pub(crate) async fn commit_in<C: SqlConn>(conn: &mut C, job: CommitJob) -> Resul
                 state.user_identifier
             ),
         ));
+    }
+    if let Some(expected) = check_definition {
+        let found = conn.definition_version(assistant).await?;
+        if found != Some(expected) {
+            return Err(StoreError::DefinitionChanged {
+                assistant_sid: assistant.to_string(),
+                expected,
+                found,
+            });
+        }
     }
     let active = i64::from(!state.ended);
     let last_input_at = state.last_input_at.timestamp();
@@ -610,26 +629,36 @@ impl Store {
     /// Takes the user's lock (waiting while another turn of the same user
     /// holds it) and loads the user's active dialogue.
     pub async fn lock_user(&self, assistant: &Sid, user: &str) -> Result<UserLock> {
-        Ok(self.lock_user_reading(assistant, user, false).await?.0)
+        Ok(self.lock_user_reading(assistant, user, None).await?.0)
     }
 
-    /// [`Store::lock_user`], also reading the assistant's definition version
-    /// (`None` when it is gone): on SQLite in the same statement as the
-    /// user's dialogue. A caller that keeps the definition in memory checks
-    /// it with this instead of a read of its own before the lock.
+    /// [`Store::lock_user`] for a caller that keeps the assistant's
+    /// definition in memory at version `kept`: also returns the stored
+    /// definition version (`None` when the assistant is gone), which the
+    /// caller compares with `kept` instead of a read of its own.
+    ///
+    /// On SQLite, when this process holds the user's active dialogue in its
+    /// cache, nothing is read: the version returned is `kept`, and the
+    /// turn's commit checks both (the dialogue's version, as every commit
+    /// does, and the definition's, refusing with
+    /// [`StoreError::DefinitionChanged`]). That read was a seventh of a
+    /// turn's CPU; a change made meanwhile by another connection or process
+    /// costs the turn a second run instead. Otherwise the definition
+    /// version is read in the same statement as the user's dialogue.
     pub async fn lock_user_with_definition_version(
         &self,
         assistant: &Sid,
         user: &str,
+        kept: i64,
     ) -> Result<(UserLock, Option<i64>)> {
-        self.lock_user_reading(assistant, user, true).await
+        self.lock_user_reading(assistant, user, Some(kept)).await
     }
 
     async fn lock_user_reading(
         &self,
         assistant: &Sid,
         user: &str,
-        with_version: bool,
+        kept_version: Option<i64>,
     ) -> Result<(UserLock, Option<i64>)> {
         // In-process first, on both backends: waiters of this process hold no
         // database connection while they wait.
@@ -649,6 +678,7 @@ impl Store {
         };
         // The Arc clone inside `mutex` keeps the map entry while waiting.
         guard.guard = Some(mutex.lock_owned().await);
+        let mut check_definition = None;
         let (held, loaded, version) = match self.backend() {
             Backend::Postgres => {
                 let mut tx = self.inner.pool.begin().await?;
@@ -656,7 +686,7 @@ impl Store {
                     .bind(lock_key(assistant, user))
                     .fetch_all(&mut *tx)
                     .await?;
-                let version = if with_version {
+                let version = if kept_version.is_some() {
                     query_with(DEFINITION_VERSION.to_owned(), vec![assistant.into()])
                         .fetch_optional(&mut *tx)
                         .await?
@@ -670,10 +700,15 @@ impl Store {
             }
             Backend::Sqlite => {
                 let direct = self.direct()?;
-                let (loaded, version) = if with_version {
-                    direct.active_dialogue_and_definition_version(assistant, user)?
-                } else {
-                    (direct.active_dialogue(assistant, user)?, None)
+                let (loaded, version) = match kept_version {
+                    Some(kept) => match direct.cached_dialogue(assistant, user) {
+                        Some(cached) => {
+                            check_definition = Some(kept);
+                            (Some(cached), Some(kept))
+                        }
+                        None => direct.active_dialogue_and_definition_version(assistant, user)?,
+                    },
+                    None => (direct.active_dialogue(assistant, user)?, None),
                 };
                 (Held::Sqlite(guard), loaded, version)
             }
@@ -684,6 +719,7 @@ impl Store {
             user: user.to_owned(),
             held,
             loaded,
+            check_definition,
         };
         Ok((lock, version))
     }

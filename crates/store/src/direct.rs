@@ -41,8 +41,8 @@ use crate::dialogues::commit_in;
 use crate::dialogues::{CommitJob, CommittedTurn, DialogueRecord, ProcessedMessage, RawDialogue};
 use crate::error::{Result, StoreError};
 use crate::sql::{
-    ASSISTANT_ACCOUNT, DEFINITION_VERSION_AND_DIALOGUE_HEAD, DIALOGUE_COLUMNS, DIALOGUE_HEAD,
-    PROCESSED_MESSAGE, SqlConn, WEBHOOK_SUBSCRIPTIONS, assistant_version_sql,
+    ASSISTANT_ACCOUNT, DEFINITION_VERSION, DEFINITION_VERSION_AND_DIALOGUE_HEAD, DIALOGUE_COLUMNS,
+    DIALOGUE_HEAD, PROCESSED_MESSAGE, SqlConn, WEBHOOK_SUBSCRIPTIONS, assistant_version_sql,
 };
 
 /// Most turns put in one transaction: bounds how long the first of them
@@ -102,9 +102,13 @@ pub(crate) struct Direct {
 
 /// Active dialogues as this process last committed or read them. Reading a
 /// dialogue's state back means parsing its JSON (memory, a pending collect
-/// with its questions…), which was the largest cost of a turn's reads; a
-/// cached record is used only when the stored dialogue still has its SID and
-/// version (one small indexed read), so another process's writes are seen.
+/// with its questions…), which was the largest cost of a turn's reads. A
+/// turn that holds its user's cached record reads nothing before it runs
+/// ([`Direct::cached_dialogue`]): its commit's versioned `UPDATE` and its
+/// definition check refuse it if another connection or process changed
+/// either meanwhile, the record leaves the cache, and the turn runs again
+/// from a fresh read. Other callers read the stored SID and version first
+/// ([`Direct::active_dialogue`]).
 ///
 /// Two generations approximate least-recently-used eviction: when the young
 /// one is full it becomes the old one, and what is used again is promoted.
@@ -204,6 +208,17 @@ impl Direct {
     ) -> Result<Option<Arc<DialogueRecord>>> {
         let head = |conn: &mut Connection| Ok((ready(conn.dialogue_head(assistant, user))?, ()));
         Ok(self.load_active_dialogue(assistant, user, head)?.0)
+    }
+
+    /// The user's active dialogue as this process last committed or read it,
+    /// without reading the database: a commit that goes on with it checks
+    /// that it is still the stored version.
+    pub(crate) fn cached_dialogue(
+        &self,
+        assistant: &Sid,
+        user: &str,
+    ) -> Option<Arc<DialogueRecord>> {
+        self.cache().get(&DialogueCache::key(assistant, user))
     }
 
     /// [`Direct::active_dialogue`] and the assistant's definition version
@@ -628,10 +643,13 @@ fn commit_one(conn: &mut Connection, job: CommitJob) -> Result<Result<CommittedT
     match ready(commit_in(conn, job)) {
         Ok(done) => Ok(Ok(done)),
         // Refused before it wrote anything: a state of another user (checked
-        // first), a dialogue changed since it was loaded (the first statement).
-        Err(refused @ (StoreError::Invalid { .. } | StoreError::DialogueChanged { .. })) => {
-            Ok(Err(refused))
-        }
+        // first), a definition or a dialogue changed since the turn began
+        // (the first statements).
+        Err(
+            refused @ (StoreError::Invalid { .. }
+            | StoreError::DefinitionChanged { .. }
+            | StoreError::DialogueChanged { .. }),
+        ) => Ok(Err(refused)),
         Err(error) => Err(error),
     }
 }
@@ -843,6 +861,13 @@ impl SqlConn for Connection {
             },
         )
         .transpose()
+    }
+
+    async fn definition_version(&mut self, assistant: &Sid) -> Result<Option<i64>> {
+        let mut statement = self.prepare_cached(DEFINITION_VERSION)?;
+        Ok(statement
+            .query_row([assistant.as_str()], |row| row.get::<_, i64>(0))
+            .optional()?)
     }
 
     async fn assistant_version(

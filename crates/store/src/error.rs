@@ -48,7 +48,7 @@ impl fmt::Display for ResourceKind {
 
 /// A store failure. Suggested REST mapping (see README): `NotFound` → 404 / Twilio
 /// 20404; the conflicts (`UniqueNameTaken`, `ValueTaken`, `InUse`, `WrongStatus`,
-/// `DialogueChanged`, `DuplicateMessage`, `LeaseLost`) → 409; `Invalid` and
+/// `DialogueChanged`, `DefinitionChanged`, `DuplicateMessage`, `LeaseLost`) → 409; `Invalid` and
 /// `InvalidPageToken` → 400; `Unavailable` → 503; `Corrupt` and `Database` → 500.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -118,6 +118,20 @@ pub enum StoreError {
         found: String,
     },
 
+    /// The assistant's definition changed between the start of a turn and its
+    /// commit. On SQLite a turn that goes on with a cached dialogue does not
+    /// read the definition version first; its commit checks it instead. Run
+    /// the turn again with the current definition.
+    #[error(
+        "the definition of assistant {assistant_sid} changed during the turn (it ran with version {expected}, the store has {}); run the turn again",
+        .found.map_or_else(|| "none: the assistant is gone".to_owned(), |found| found.to_string())
+    )]
+    DefinitionChanged {
+        assistant_sid: String,
+        expected: i64,
+        found: Option<i64>,
+    },
+
     /// This inbound message SID was already processed: answer the retry without
     /// running or counting the turn again.
     #[error("message {message_sid} was already processed")]
@@ -171,6 +185,7 @@ impl StoreError {
             | StoreError::InUse { .. }
             | StoreError::WrongStatus { .. }
             | StoreError::DialogueChanged { .. }
+            | StoreError::DefinitionChanged { .. }
             | StoreError::DuplicateMessage { .. }
             | StoreError::LeaseLost { .. } => 409,
             StoreError::Invalid { .. } | StoreError::InvalidPageToken { .. } => 400,

@@ -71,6 +71,9 @@ pub(crate) trait SqlConn {
     /// A processed inbound message, by its SID.
     async fn processed_message(&mut self, message_sid: &str) -> Result<Option<ProcessedMessage>>;
 
+    /// An assistant's definition version, if it exists and is not deleted.
+    async fn definition_version(&mut self, assistant: &Sid) -> Result<Option<i64>>;
+
     /// An assistant's SID and definition version, by SID (`by_sid`) or
     /// unique name, if it exists and is not deleted.
     async fn assistant_version(
@@ -137,6 +140,13 @@ impl SqlConn for AnyConnection {
             .fetch_optional(&mut *self)
             .await?;
         row.map(|row| text(&row, "account_sid")).transpose()
+    }
+
+    async fn definition_version(&mut self, assistant: &Sid) -> Result<Option<i64>> {
+        let row = query_with(DEFINITION_VERSION.to_owned(), vec![assistant.into()])
+            .fetch_optional(&mut *self)
+            .await?;
+        row.map(|row| int(&row, "definition_version")).transpose()
     }
 
     async fn assistant_version(

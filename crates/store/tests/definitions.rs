@@ -71,7 +71,7 @@ async fn a_turns_lock_reads_the_definition_version(db: TestDb) {
     );
 
     let (lock, version) = store
-        .lock_user_with_definition_version(&kept.ids.sid, "+15550100")
+        .lock_user_with_definition_version(&kept.ids.sid, "+15550100", kept.version)
         .await
         .unwrap();
     assert_eq!(version, Some(kept.version));
@@ -98,7 +98,7 @@ async fn a_turns_lock_reads_the_definition_version(db: TestDb) {
         .await
         .unwrap();
     let (lock, version) = store
-        .lock_user_with_definition_version(&kept.ids.sid, "+15550100")
+        .lock_user_with_definition_version(&kept.ids.sid, "+15550100", kept.version)
         .await
         .unwrap();
     assert_eq!(version, Some(kept.version));
@@ -121,18 +121,114 @@ async fn a_turns_lock_reads_the_definition_version(db: TestDb) {
         )
         .await
         .unwrap();
-    let (lock, changed) = store
-        .lock_user_with_definition_version(&kept.ids.sid, "+15550100")
-        .await
-        .unwrap();
+    let changed = version_after_a_refused_commit(store, &kept, &dialogue).await;
     assert!(changed > Some(kept.version), "{changed:?}");
-    drop(lock);
-    store.delete_assistant(&account(), "bot").await.unwrap();
-    let (_, gone) = store
-        .lock_user_with_definition_version(&kept.ids.sid, "+15550100")
+    // The caller loads the changed definition and goes on with its version:
+    // the commit finds it unchanged.
+    let current = changed.unwrap();
+    let (lock, again) = store
+        .lock_user_with_definition_version(&kept.ids.sid, "+15550100", current)
         .await
         .unwrap();
-    assert_eq!(gone, None);
+    assert_eq!(again, changed);
+    let committed = lock.commit(no_turn(&dialogue)).await.unwrap();
+    assert_eq!(committed.dialogue.state.memory["b"], 2);
+
+    // Gone: the user's dialogue is still cached (SQLite) when it is deleted.
+    store
+        .commit_turn(
+            &kept.ids.sid,
+            TurnCommit {
+                state: common::state(&dialogue, "+15550100", serde_json::json!({}), common::T0),
+                turn: None,
+                events: Vec::new(),
+                message_sid: None,
+            },
+        )
+        .await
+        .unwrap();
+    store.delete_assistant(&account(), "bot").await.unwrap();
+    let (lock, version) = store
+        .lock_user_with_definition_version(&kept.ids.sid, "+15550100", current)
+        .await
+        .unwrap();
+    if store.backend() == Backend::Sqlite {
+        assert_eq!(version, Some(current), "a cached dialogue: nothing read");
+        let refused = lock.commit(no_turn(&dialogue)).await.unwrap_err();
+        assert!(
+            matches!(refused, StoreError::DefinitionChanged { expected, found: None, .. } if expected == current),
+            "{refused:?}"
+        );
+        let (_, gone) = store
+            .lock_user_with_definition_version(&kept.ids.sid, "+15550100", current)
+            .await
+            .unwrap();
+        assert_eq!(gone, None);
+    } else {
+        assert_eq!(version, None);
+    }
+}
+
+fn no_turn(dialogue: &Sid) -> TurnCommit {
+    TurnCommit {
+        state: common::state(
+            dialogue,
+            "+15550100",
+            serde_json::json!({"b": 2}),
+            common::T0,
+        ),
+        turn: None,
+        events: Vec::new(),
+        message_sid: None,
+    }
+}
+
+/// The definition version a turn's lock finds after the definition changed
+/// under a cached dialogue. On SQLite the lock reads nothing (the dialogue is
+/// in this process's cache) and returns the kept version; the commit is the
+/// one to find the change: it is refused, writes nothing, and the next lock
+/// reads the store. On PostgreSQL the lock reads the version.
+async fn version_after_a_refused_commit(
+    store: &Store,
+    kept: &Definition,
+    dialogue: &Sid,
+) -> Option<i64> {
+    let (lock, version) = store
+        .lock_user_with_definition_version(&kept.ids.sid, "+15550100", kept.version)
+        .await
+        .unwrap();
+    if store.backend() == Backend::Postgres {
+        return version;
+    }
+    assert_eq!(
+        version,
+        Some(kept.version),
+        "a cached dialogue: nothing read"
+    );
+    let before = lock.dialogue().unwrap().version;
+    let refused = lock.commit(no_turn(dialogue)).await.unwrap_err();
+    let StoreError::DefinitionChanged {
+        expected, found, ..
+    } = refused
+    else {
+        panic!("{refused:?}");
+    };
+    assert_eq!(expected, kept.version);
+    // Nothing of the refused turn was written.
+    let stored = store
+        .load_active_dialogue(&kept.ids.sid, "+15550100")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.version, before);
+    assert_eq!(stored.state.memory["a"], 1);
+    let (lock, version) = store
+        .lock_user_with_definition_version(&kept.ids.sid, "+15550100", kept.version)
+        .await
+        .unwrap();
+    assert_eq!(version, found, "read, once the commit was refused");
+    drop(lock);
+    version
 }
 
 async fn the_kept_definition_follows_every_change(db: TestDb) {

@@ -1,0 +1,144 @@
+//! A dialogue's next turn on SQLite reads nothing before it runs when its
+//! dialogue is in the process's cache; its commit checks that the dialogue
+//! and the assistant's definition are still what the turn ran with. These
+//! tests change one or the other between two turns, from this process and
+//! from another connection to the same file (as another process would), and
+//! check that the next turn answers from what is stored now.
+
+mod common;
+
+use common::*;
+use otto_engine::DialogueState;
+use otto_model::{ActionsDocument, Sid};
+use otto_store::{Store, TaskUpdate, TurnCommit};
+use serde_json::json;
+
+fn schema() -> String {
+    json!({
+        "uniqueName": "desk",
+        "defaults": {"defaults": {"fallback": "task://fallback"}},
+        "tasks": [
+            {"uniqueName": "greeting",
+             "actions": {"actions": [{"remember": {"greeted": true}}, {"say": "Hello!"}, {"listen": true}]},
+             "samples": [{"language": "en-US", "taggedText": "hello"},
+                         {"language": "en-US", "taggedText": "hi there"},
+                         {"language": "en-US", "taggedText": "good morning"}]},
+            {"uniqueName": "goodbye",
+             "actions": {"actions": [{"say": "Bye!"}]},
+             "samples": [{"language": "en-US", "taggedText": "goodbye"},
+                         {"language": "en-US", "taggedText": "bye"},
+                         {"language": "en-US", "taggedText": "see you later"}]},
+            {"uniqueName": "fallback",
+             "actions": {"actions": [{"say": "Sorry?"}, {"listen": true}]}}
+        ]
+    })
+    .to_string()
+}
+
+fn greeting_says(text: &str) -> TaskUpdate {
+    let actions = json!({"actions": [{"say": text}, {"listen": true}]}).to_string();
+    TaskUpdate {
+        actions: Some(Some(ActionsDocument::parse(&actions).unwrap())),
+        ..TaskUpdate::default()
+    }
+}
+
+/// Another connection to the server's database file, as another process
+/// (`otto import`, a second `otto serve`) would open.
+async fn other_process(t: &TestServer) -> Store {
+    let url = format!("sqlite://{}", t.dir.path().join("otto.db").display());
+    Store::connect(&url).await.unwrap()
+}
+
+async fn first_turn(t: &TestServer) -> (Sid, Sid) {
+    let sid = t.import(&schema()).await;
+    let json = t.say(&sid, "u1", "hello").await;
+    assert_eq!(TestServer::texts(&json), ["Hello!"]);
+    (sid, TestServer::dialogue_sid(&json))
+}
+
+#[tokio::test]
+async fn a_task_changed_in_this_process_answers_the_next_turn_of_a_cached_dialogue() {
+    let t = TestServer::start(|_| {}).await;
+    let (sid, dialogue) = first_turn(&t).await;
+    t.otto
+        .store
+        .update_task(
+            &t.otto.account.sid,
+            "desk",
+            "greeting",
+            greeting_says("Hello again!"),
+        )
+        .await
+        .unwrap();
+    let json = t.say(&sid, "u1", "hello").await;
+    assert_eq!(TestServer::texts(&json), ["Hello again!"]);
+    assert_eq!(TestServer::dialogue_sid(&json), dialogue);
+    let stored = t.otto.store.dialogue(&dialogue).await.unwrap();
+    assert_eq!(stored.turn_count, 2, "the turn is recorded once");
+}
+
+#[tokio::test]
+async fn a_task_changed_by_another_process_answers_the_next_turn_of_a_cached_dialogue() {
+    let t = TestServer::start(|_| {}).await;
+    let (sid, dialogue) = first_turn(&t).await;
+    let other = other_process(&t).await;
+    other
+        .update_task(
+            &t.otto.account.sid,
+            "desk",
+            "greeting",
+            greeting_says("Hello from the other side!"),
+        )
+        .await
+        .unwrap();
+    // This process's dialogue cache and kept definition are both out of date:
+    // the commit finds the definition changed, and the turn runs again.
+    let json = t.say(&sid, "u1", "hello").await;
+    assert_eq!(TestServer::texts(&json), ["Hello from the other side!"]);
+    assert_eq!(TestServer::dialogue_sid(&json), dialogue);
+    let stored = t.otto.store.dialogue(&dialogue).await.unwrap();
+    assert_eq!(stored.turn_count, 2, "the refused run left nothing behind");
+    other.close().await;
+}
+
+#[tokio::test]
+async fn a_dialogue_changed_by_another_process_goes_on_from_what_is_stored() {
+    let t = TestServer::start(|_| {}).await;
+    let (sid, dialogue) = first_turn(&t).await;
+    let other = other_process(&t).await;
+    let lock = other.lock_user(&sid, "u1").await.unwrap();
+    let mut state: DialogueState = lock.state().unwrap();
+    state.memory.insert("from_elsewhere".into(), json!("yes"));
+    lock.commit(TurnCommit {
+        state,
+        turn: None,
+        events: Vec::new(),
+        message_sid: None,
+    })
+    .await
+    .unwrap();
+    let json = t.say(&sid, "u1", "hello").await;
+    assert_eq!(TestServer::texts(&json), ["Hello!"]);
+    assert_eq!(TestServer::dialogue_sid(&json), dialogue);
+    let stored = t.otto.store.dialogue(&dialogue).await.unwrap();
+    assert_eq!(stored.state.memory["from_elsewhere"], "yes", "{stored:?}");
+    assert_eq!(stored.state.memory["greeted"], true);
+    assert_eq!(stored.turn_count, 2);
+    other.close().await;
+}
+
+#[tokio::test]
+async fn a_deleted_assistant_is_not_found_by_the_next_turn_of_a_cached_dialogue() {
+    let t = TestServer::start(|_| {}).await;
+    let (sid, _) = first_turn(&t).await;
+    t.otto
+        .store
+        .delete_assistant(&t.otto.account.sid, "desk")
+        .await
+        .unwrap();
+    let form = [("UserId", "u1"), ("Text", "hello"), ("Language", "en-US")];
+    let (status, json) = t.post(&t.channel_path(sid.as_str()), &form).await;
+    assert_eq!(status, 404, "{json}");
+    assert_eq!(json["code"], 20404, "{json}");
+}
