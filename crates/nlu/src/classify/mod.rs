@@ -72,7 +72,7 @@ impl Default for MaskingConfig {
             distinct: 0.9,
             at_parse: true,
             gap: 1.0,
-            candidates: 3,
+            candidates: 2,
             weight: 1.0,
         }
     }
