@@ -7,8 +7,8 @@ use crate::classify::{ClassifierConfig, MaskingConfig, TaskClassifier};
 use crate::features::{self, Grams};
 use crate::fields::gazetteer::Gazetteer;
 use crate::fields::{
-    FieldExtractor, FieldsConfig, Filled, Prepared, cut, fill_sample, learn_ordinary_words,
-    open_fields, without_open_values,
+    FieldExtractor, FieldsConfig, Prepared, cut, fill_sample, learn_ordinary_words, open_fields,
+    without_open_values,
 };
 use crate::rng::SplitMix;
 use crate::text::{Language, Stemmer, Token, tokenize};
@@ -193,13 +193,15 @@ impl Model {
             }
         }
         let masking = options.classifier.masking;
-        let masked_reranking = (masking.enabled && masking.at_parse)
-            .then(|| masked_reranking(data, &filled, masking))
-            .flatten();
-        let copies = if masking.enabled {
-            without_open_values(&filled, masking.distinct)
+        let (copies, masked_reranking) = if masking.enabled {
+            let open = open_fields(&filled, masking.distinct);
+            let reranking = masking
+                .at_parse
+                .then(|| masked_reranking(data, &open, masking))
+                .flatten();
+            (without_open_values(&filled, &open), reranking)
         } else {
-            Vec::new()
+            (Vec::new(), None)
         };
         let mut texts: Vec<(String, usize)> = filled
             .into_iter()
@@ -693,14 +695,14 @@ pub const RANKING_LENGTH: usize = 10;
 /// out-of-scope utterances (see `bench/README.md`).
 const DEFAULT_THRESHOLD: f32 = -0.5;
 
-/// The open fields of each task (see [`MaskingConfig`]) and the settings of
-/// the re-ranking; `None` when no task has one.
+/// The names of each task's open fields (`open`: `(task, field index)`,
+/// see [`MaskingConfig`]) and the settings of the re-ranking; `None` when
+/// no task has one.
 fn masked_reranking(
     data: &TrainingData,
-    filled: &[(Filled, usize)],
+    open: &rustc_hash::FxHashSet<(usize, usize)>,
     masking: MaskingConfig,
 ) -> Option<MaskedReranking> {
-    let open = open_fields(filled, masking.distinct);
     if open.is_empty() {
         return None;
     }

@@ -169,12 +169,11 @@ fn localised_examples(ty: BuiltinType, language: Lang) -> Option<&'static [&'sta
 /// with all such values cut out (the words around them kept, separated by
 /// a space); the others get none. The classifier then learns from the
 /// context alone as well as with the names, instead of only learning the
-/// names of its training utterances by heart.
+/// names of its training utterances by heart. `open` is [`open_fields`].
 pub(crate) fn without_open_values(
     filled: &[(Filled, usize)],
-    distinct: f32,
+    open: &FxHashSet<(usize, usize)>,
 ) -> Vec<(String, usize)> {
-    let open = open_fields(filled, distinct);
     let open = |class: usize, field: usize| open.contains(&(class, field));
     let mut copies = Vec::new();
     for (utterance, class) in filled {
@@ -303,7 +302,7 @@ mod tests {
             (utterance("any song", &[(1, "song")]), 0),
             (utterance("hello there", &[]), 1),
         ];
-        let copies = without_open_values(&filled, 0.9);
+        let copies = without_open_values(&filled, &open_fields(&filled, 0.9));
         assert_eq!(
             copies,
             vec![
@@ -324,13 +323,16 @@ mod tests {
             (utterance("weather in Paris", &[(0, "Paris")]), 1),
             (utterance("weather in paris today", &[(0, "paris")]), 1),
         ];
-        let copies = without_open_values(&filled, 0.9);
+        let copies = without_open_values(&filled, &open_fields(&filled, 0.9));
         assert_eq!(copies.len(), 2);
         assert!(copies.iter().all(|(_, class)| *class == 0));
         // With a share of 0.5, one distinct value of two is enough.
-        assert_eq!(without_open_values(&filled, 0.5).len(), 4);
+        assert_eq!(
+            without_open_values(&filled, &open_fields(&filled, 0.5)).len(),
+            4
+        );
         // Above 1 nothing is open.
-        assert!(without_open_values(&filled, 1.5).is_empty());
+        assert!(without_open_values(&filled, &open_fields(&filled, 1.5)).is_empty());
     }
 
     #[test]
