@@ -3,11 +3,12 @@
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::classify::{ClassifierConfig, TaskClassifier};
+use crate::classify::{ClassifierConfig, MaskingConfig, TaskClassifier};
 use crate::features::{self, Grams};
 use crate::fields::gazetteer::Gazetteer;
 use crate::fields::{
-    FieldExtractor, FieldsConfig, Prepared, fill_sample, learn_ordinary_words, without_open_values,
+    FieldExtractor, FieldsConfig, Prepared, cut, fill_sample, learn_ordinary_words, open_fields,
+    without_open_values,
 };
 use crate::rng::SplitMix;
 use crate::text::{Language, Stemmer, Token, tokenize};
@@ -15,7 +16,7 @@ use crate::training::{TrainingData, TrainingError};
 
 /// Bumped whenever the serialised layout or the meaning of a stored model
 /// changes (including the stemmer version: stems can change between releases).
-pub const MODEL_FORMAT_VERSION: u32 = 3;
+pub const MODEL_FORMAT_VERSION: u32 = 4;
 const MAGIC: &[u8; 8] = b"OTTONLU\0";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -95,6 +96,19 @@ pub struct Model {
     /// The values of every custom field type of the assistant.
     gazetteer: Gazetteer,
     fields: Vec<FieldExtractor>,
+    /// Re-ranking of close calls without the values of open fields; `None`
+    /// when switched off or when no task has an open field.
+    masked_reranking: Option<MaskedReranking>,
+}
+
+/// What a parse needs of [`MaskingConfig`] at parse time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct MaskedReranking {
+    /// Per task, the names of its open fields.
+    open_fields: Vec<Vec<String>>,
+    gap: f32,
+    candidates: usize,
+    weight: f32,
 }
 
 /// What to parse against.
@@ -179,10 +193,15 @@ impl Model {
             }
         }
         let masking = options.classifier.masking;
-        let copies = if masking.enabled {
-            without_open_values(&filled, masking.distinct)
+        let (copies, masked_reranking) = if masking.enabled {
+            let open = open_fields(&filled, masking.distinct);
+            let reranking = masking
+                .at_parse
+                .then(|| masked_reranking(data, &open, masking))
+                .flatten();
+            (without_open_values(&filled, &open), reranking)
         } else {
-            Vec::new()
+            (Vec::new(), None)
         };
         let mut texts: Vec<(String, usize)> = filled
             .into_iter()
@@ -290,6 +309,7 @@ impl Model {
             threshold,
             gazetteer,
             fields,
+            masked_reranking,
         })
     }
 
@@ -315,7 +335,20 @@ impl Model {
         let tokens = tokenize(text, self.language);
         let stems = self.stemmer.stems(&tokens);
         let allowed = options.tasks.map(|names| self.allowed_classes(names));
-        let (probabilities, score) = self.probabilities(&tokens, &stems, allowed.as_deref());
+        let (mut probabilities, score, classified) =
+            self.probabilities(&tokens, &stems, allowed.as_deref());
+        // Fields the re-ranking found, by task: the winner's are not sought twice.
+        let mut extracted = Vec::new();
+        if classified {
+            extracted = self.rerank_masked(
+                text,
+                &tokens,
+                &stems,
+                options.reference,
+                allowed.as_deref(),
+                &mut probabilities,
+            );
+        }
         let order = self.most_probable(&probabilities);
         let oos_won = order.first().is_some_and(|&c| c >= self.tasks.len());
         let ranking: Vec<TaskScore> = order
@@ -345,7 +378,10 @@ impl Model {
                     reference: options.reference,
                     pieces: self.classifier.as_ref().map(TaskClassifier::piece_cache),
                 };
-                self.fields[index].extract(&prepared, &self.gazetteer)
+                match extracted.into_iter().find(|(task, _)| *task == index) {
+                    Some((_, found)) => found,
+                    None => self.fields[index].extract(&prepared, &self.gazetteer),
+                }
             }
             None => Vec::new(),
         };
@@ -390,21 +426,168 @@ impl Model {
         allowed
     }
 
+    /// A close call between the best tasks re-ranked by each candidate's
+    /// score on the utterance without its open fields' values (see
+    /// [`MaskingConfig`]); the candidates' probabilities are handed out
+    /// again in the new order, so their set does not change. Returns the
+    /// fields found on the way, by task.
+    fn rerank_masked(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        stems: &[String],
+        reference: chrono::NaiveDateTime,
+        allowed: Option<&[bool]>,
+        probabilities: &mut [f32],
+    ) -> Vec<(usize, Vec<FieldMatch>)> {
+        let Some(masking) = &self.masked_reranking else {
+            return Vec::new();
+        };
+        let Some(classifier) = &self.classifier else {
+            return Vec::new();
+        };
+        let temperature = classifier.temperature();
+        let order = self.candidates(probabilities, masking.candidates);
+        if order.len() < 2
+            || temperature * (probabilities[order[0]] / probabilities[order[1]]).ln() >= masking.gap
+        {
+            return Vec::new();
+        }
+        let (masked, extracted) = self.masked_scores(
+            masking,
+            text,
+            tokens,
+            stems,
+            reference,
+            allowed,
+            probabilities,
+            &order,
+        );
+        let combined: Vec<f32> = (order.iter().zip(&masked))
+            .map(|(&c, &m)| temperature * probabilities[c].ln() + masking.weight * m)
+            .collect();
+        let mut by_combined: Vec<usize> = (0..order.len()).collect();
+        by_combined.sort_by(|&a, &b| combined[b].total_cmp(&combined[a]));
+        let values: Vec<f32> = order.iter().map(|&c| probabilities[c]).collect();
+        for (&i, value) in by_combined.iter().zip(values) {
+            probabilities[order[i]] = value;
+        }
+        extracted
+    }
+
+    /// The `n` most probable tasks (not the out-of-scope class), most
+    /// probable first.
+    fn candidates(&self, probabilities: &[f32], n: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.tasks.len().min(probabilities.len()))
+            .filter(|&c| probabilities[c] > 0.0)
+            .collect();
+        order.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]));
+        order.truncate(n);
+        order
+    }
+
+    /// For each task of `candidates`: its score (log-probability times the
+    /// temperature) on the utterance without the values of its open fields
+    /// where its field extractor finds them; on the whole utterance
+    /// (`probabilities`) when it finds none. Also the fields found, by task.
+    #[allow(clippy::too_many_arguments)]
+    fn masked_scores(
+        &self,
+        masking: &MaskedReranking,
+        text: &str,
+        tokens: &[Token],
+        stems: &[String],
+        reference: chrono::NaiveDateTime,
+        allowed: Option<&[bool]>,
+        probabilities: &[f32],
+        candidates: &[usize],
+    ) -> (Vec<f32>, Vec<(usize, Vec<FieldMatch>)>) {
+        let Some(classifier) = &self.classifier else {
+            return (vec![0.0; candidates.len()], Vec::new());
+        };
+        let temperature = classifier.temperature();
+        let score = |p: f32| temperature * p.max(1e-30).ln();
+        let prepared = Prepared {
+            text,
+            tokens,
+            stems,
+            reference,
+            pieces: Some(classifier.piece_cache()),
+        };
+        let mut extracted = Vec::new();
+        let scores = candidates
+            .iter()
+            .map(|&c| {
+                let Some(open) = masking.open_fields.get(c).filter(|o| !o.is_empty()) else {
+                    return score(probabilities[c]);
+                };
+                let found = self.fields[c].extract(&prepared, &self.gazetteer);
+                let masked = without_values(text, &found, open);
+                extracted.push((c, found));
+                match masked {
+                    Some(masked) => {
+                        let tokens = tokenize(&masked, self.language);
+                        let stems = self.stemmer.stems(&tokens);
+                        let classified = classifier.classify_tokens(&tokens, &stems, allowed);
+                        score(classified.probabilities[c])
+                    }
+                    None => score(probabilities[c]),
+                }
+            })
+            .collect();
+        (scores, extracted)
+    }
+
+    /// Research hook (`examples/mask_grid.rs`): an utterance's
+    /// probabilities before the masked re-ranking (`None` when it matched
+    /// a training sample exactly), its `n` best tasks, their masked scores
+    /// and the classifier's temperature.
+    #[doc(hidden)]
+    pub fn research_masked(&self, text: &str, n: usize) -> Option<ResearchMasked> {
+        let tokens = tokenize(text, self.language);
+        let stems = self.stemmer.stems(&tokens);
+        let (probabilities, _, classified) = self.probabilities(&tokens, &stems, None);
+        if !classified {
+            return None;
+        }
+        let classifier = self.classifier.as_ref()?;
+        let masking = self.masked_reranking.as_ref()?;
+        let order = self.candidates(&probabilities, n);
+        let reference = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)?.and_hms_opt(12, 0, 0)?;
+        let (masked, _) = self.masked_scores(
+            masking,
+            text,
+            &tokens,
+            &stems,
+            reference,
+            None,
+            &probabilities,
+            &order,
+        );
+        Some(ResearchMasked {
+            probabilities,
+            candidates: order,
+            masked,
+            temperature: classifier.temperature(),
+        })
+    }
+
     /// Probability per class (tasks, then the out-of-scope class if
-    /// trained), and the best allowed task's SVM score.
+    /// trained), the best allowed task's SVM score, and whether the
+    /// classifier gave them (not the exact-match table nor a lone task).
     fn probabilities(
         &self,
         tokens: &[Token],
         stems: &[String],
         allowed: Option<&[bool]>,
-    ) -> (Vec<f32>, f32) {
+    ) -> (Vec<f32>, f32, bool) {
         let is_allowed = |class: usize| allowed.is_none_or(|a| a[class]);
         if let Some(&class) = self.exact.get(&exact_key(tokens))
             && is_allowed(class as usize)
         {
             let mut p = vec![0.0; allowed.map_or(self.tasks.len(), |a| a.len())];
             p[class as usize] = 1.0;
-            return (p, SURE);
+            return (p, SURE, false);
         }
         match &self.classifier {
             Some(classifier) => {
@@ -415,14 +598,14 @@ impl Model {
                 } else {
                     classified.evidence
                 };
-                (classified.probabilities, evidence)
+                (classified.probabilities, evidence, true)
             }
             // One task and nothing to tell it from: it always wins.
             None => {
                 let p = (0..self.tasks.len())
                     .map(|c| if is_allowed(c) { 1.0 } else { 0.0 })
                     .collect();
-                (p, SURE)
+                (p, SURE, false)
             }
         }
     }
@@ -481,6 +664,18 @@ pub struct ResearchProbe {
     pub sparse_dimension: usize,
 }
 
+/// What [`Model::research_masked`] sees of an utterance.
+#[doc(hidden)]
+pub struct ResearchMasked {
+    /// Per class, before the masked re-ranking.
+    pub probabilities: Vec<f32>,
+    /// The best tasks, best first.
+    pub candidates: Vec<usize>,
+    /// Each candidate's score without its open fields' values.
+    pub masked: Vec<f32>,
+    pub temperature: f32,
+}
+
 /// Fewest samples worth a thread of their own while preparing training.
 const MIN_PART: usize = 500;
 
@@ -500,6 +695,55 @@ pub const RANKING_LENGTH: usize = 10;
 /// out-of-scope utterances (see `bench/README.md`).
 const DEFAULT_THRESHOLD: f32 = -0.5;
 
+/// The names of each task's open fields (`open`: `(task, field index)`,
+/// see [`MaskingConfig`]) and the settings of the re-ranking; `None` when
+/// no task has one.
+fn masked_reranking(
+    data: &TrainingData,
+    open: &rustc_hash::FxHashSet<(usize, usize)>,
+    masking: MaskingConfig,
+) -> Option<MaskedReranking> {
+    if open.is_empty() {
+        return None;
+    }
+    let open_fields = (data.tasks.iter().enumerate())
+        .map(|(class, task)| {
+            (task.fields.iter().enumerate())
+                .filter(|(field, _)| open.contains(&(class, *field)))
+                .map(|(_, field)| field.name.clone())
+                .collect()
+        })
+        .collect();
+    Some(MaskedReranking {
+        open_fields,
+        gap: masking.gap,
+        candidates: masking.candidates,
+        weight: masking.weight,
+    })
+}
+
+/// `text` without the values of `found` whose field is one of `open`
+/// (`None` when there is none).
+fn without_values(text: &str, found: &[FieldMatch], open: &[String]) -> Option<String> {
+    let spans: Vec<(usize, usize)> = found
+        .iter()
+        .filter(|f| open.contains(&f.name))
+        .map(|f| (f.start, f.end))
+        .collect();
+    if spans.is_empty() {
+        return None;
+    }
+    // Field matches count characters; the cut needs bytes.
+    let bytes: Vec<usize> = (text.char_indices().map(|(b, _)| b))
+        .chain(std::iter::once(text.len()))
+        .collect();
+    let spans = spans
+        .into_iter()
+        .map(|(start, end)| (bytes[start], bytes[end]))
+        .collect();
+    Some(cut(text, spans))
+}
+
 /// Utterances that differ only in case, accents, spacing and punctuation share a key.
 fn exact_key(tokens: &[Token]) -> String {
     let mut key = String::new();
@@ -510,4 +754,44 @@ fn exact_key(tokens: &[Token]) -> String {
         key.push_str(&token.norm);
     }
     key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(name: &str, text: &str, value: &str) -> FieldMatch {
+        let byte = text.find(value).expect("the value is in the text");
+        let start = text[..byte].chars().count();
+        FieldMatch {
+            name: name.into(),
+            field_type: "T".into(),
+            raw: value.into(),
+            value: value.into(),
+            start,
+            end: start + value.chars().count(),
+        }
+    }
+
+    #[test]
+    fn only_the_values_of_open_fields_are_cut_counting_characters() {
+        let text = "joue Café Müller à l'opéra";
+        let matches = [
+            found("title", text, "Café Müller"),
+            found("place", text, "l'opéra"),
+        ];
+        let open = vec!["title".to_string()];
+        assert_eq!(
+            without_values(text, &matches, &open).as_deref(),
+            Some("joue   à l'opéra")
+        );
+        let both = vec!["title".to_string(), "place".to_string()];
+        assert_eq!(
+            without_values(text, &matches, &both).as_deref(),
+            Some("joue   à  ")
+        );
+        // Nothing open among the fields found: nothing to score again.
+        assert_eq!(without_values(text, &matches, &[]), None);
+        assert_eq!(without_values(text, &[], &open), None);
+    }
 }

@@ -307,6 +307,138 @@ fn copies_without_open_values_change_only_models_with_such_values() {
     );
 }
 
+/// Two tasks whose samples are a few words around a title, each title once.
+fn titles() -> TrainingData {
+    let movies = [
+        "Heat Wave",
+        "Blue Moon",
+        "Red Sky",
+        "Gold Rush",
+        "Dark Water",
+        "Iron Lady",
+        "Silent Night",
+        "Lost Harbour",
+    ];
+    let songs = [
+        "Yellow Submarine",
+        "Purple Rain",
+        "Hotel California",
+        "Let It Be",
+        "Bohemian Rhapsody",
+        "Wonderwall",
+        "Hey Jude",
+        "Africa",
+    ];
+    let movie_contexts = [
+        "where can I see",
+        "which cinema shows",
+        "is there a showing of",
+        "find the movie schedule for",
+    ];
+    let song_contexts = [
+        "play",
+        "put on the song",
+        "I want to hear",
+        "play the track",
+    ];
+    let annotated = |context: &str, title: &str, field: &str| {
+        let text = format!("{context} {title}");
+        Sample::Annotated {
+            fields: vec![otto_nlu::Annotation {
+                field: field.into(),
+                start: context.len() + 1,
+                end: text.len(),
+            }],
+            text,
+        }
+    };
+    let mut watch = task("watch_movie", &[], &[("title", "Movie.TITLE")]);
+    watch.samples = (movies.iter().enumerate())
+        .map(|(i, m)| annotated(movie_contexts[i % 4], m, "title"))
+        .collect();
+    let mut play = task("play_song", &[], &[("track", "Music.TRACK")]);
+    play.samples = (songs.iter().enumerate())
+        .map(|(i, m)| annotated(song_contexts[i % 4], m, "track"))
+        .collect();
+    TrainingData {
+        language: Language::English,
+        field_types: vec![
+            CustomFieldType {
+                name: "Movie.TITLE".into(),
+                values: movies.iter().map(|t| value(t, None)).collect(),
+            },
+            CustomFieldType {
+                name: "Music.TRACK".into(),
+                values: songs.iter().map(|t| value(t, None)).collect(),
+            },
+        ],
+        tasks: vec![watch, play],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn close_calls_are_re_ranked_without_open_values_only_among_the_same_probabilities() {
+    let at_parse = |on: bool| {
+        let mut options = TrainOptions::default();
+        options.classifier.masking.at_parse = on;
+        options
+    };
+    // No field at all: the same model with or without the re-ranking.
+    let mut plain = pizza();
+    plain.tasks.retain(|t| t.fields.is_empty());
+    let bytes = |data: &TrainingData, on: bool| {
+        Model::train(data, &at_parse(on), &mut |_| {})
+            .expect("trains")
+            .to_bytes()
+    };
+    assert!(bytes(&plain, true) == bytes(&plain, false));
+    let data = titles();
+    assert!(bytes(&data, true) != bytes(&data, false));
+    let on = Model::train(&data, &at_parse(true), &mut |_| {}).expect("trains");
+    let off = Model::train(&data, &at_parse(false), &mut |_| {}).expect("trains");
+    let utterances = [
+        "where can I see Purple Rain",
+        "play Heat Wave",
+        "Red Sky",
+        "I want to hear Gold Rush tonight",
+        "which cinema shows Hey Jude",
+    ];
+    for text in utterances {
+        let (a, b) = (parse(&on, text), parse(&off, text));
+        let probabilities = |p: &otto_nlu::Parse| {
+            let mut v: Vec<u32> = p.ranking.iter().map(|s| s.probability.to_bits()).collect();
+            v.sort_unstable();
+            v
+        };
+        // Only which task gets which probability may change.
+        assert_eq!(probabilities(&a), probabilities(&b), "{text}");
+        assert_eq!(a.score, b.score, "{text}");
+        // The winner's fields are those its extractor finds either way.
+        if a.task == b.task {
+            assert_eq!(a.fields, b.fields, "{text}");
+        }
+    }
+    // The context alone decides a close call: a song title after the
+    // words of a movie question is scored without it.
+    let otto_nlu::model::ResearchMasked {
+        probabilities,
+        candidates: order,
+        masked,
+        temperature,
+    } = on
+        .research_masked("where can I see Purple Rain", 2)
+        .expect("classified");
+    assert_eq!(order.len(), 2);
+    let watch = order.iter().position(|&c| c == 0).expect("a candidate");
+    let whole = temperature * probabilities[0].ln();
+    assert!(masked[watch] > whole, "{masked:?} against {whole}");
+    assert_eq!(
+        parse(&on, "where can I see Purple Rain").task.as_deref(),
+        Some("watch_movie")
+    );
+}
+
 #[test]
 fn damaged_model_files_are_refused() {
     let bytes = trained().to_bytes();

@@ -50,6 +50,19 @@ pub struct MaskingConfig {
     /// A field of a task is open when its distinct values (lower-cased) are
     /// at least this share of its values in the task's samples.
     pub distinct: f32,
+    /// At parse time too (with `enabled`): when the two best tasks are a
+    /// close call, each of the `candidates` best is scored again on the
+    /// utterance without the values of its own open fields, as its field
+    /// extractor finds them, and the candidates are re-ranked by the sum
+    /// of both scores (see `REPORT.md` section 16).
+    pub at_parse: bool,
+    /// A close call: the two best tasks' scores (SVM margins) within this.
+    pub gap: f32,
+    /// How many of the best tasks a close call re-ranks.
+    pub candidates: usize,
+    /// Weight of the score without the open values against the score of
+    /// the whole utterance (1).
+    pub weight: f32,
 }
 
 impl Default for MaskingConfig {
@@ -57,6 +70,10 @@ impl Default for MaskingConfig {
         MaskingConfig {
             enabled: true,
             distinct: 0.9,
+            at_parse: true,
+            gap: 1.0,
+            candidates: 2,
+            weight: 1.0,
         }
     }
 }
@@ -180,6 +197,12 @@ impl TaskClassifier {
     /// The static-vector pieces of the training words (see [`FeatureSpace::piece_cache`]).
     pub fn piece_cache(&self) -> &crate::embeddings::PieceCache {
         self.space.piece_cache()
+    }
+
+    /// The softmax temperature: probabilities' log ratios times this are
+    /// differences of SVM scores.
+    pub fn temperature(&self) -> f32 {
+        self.temperature
     }
 
     pub fn feature_config(&self) -> FeatureConfig {

@@ -169,26 +169,15 @@ fn localised_examples(ty: BuiltinType, language: Lang) -> Option<&'static [&'sta
 /// with all such values cut out (the words around them kept, separated by
 /// a space); the others get none. The classifier then learns from the
 /// context alone as well as with the names, instead of only learning the
-/// names of its training utterances by heart.
+/// names of its training utterances by heart. `open` is [`open_fields`].
 pub(crate) fn without_open_values(
     filled: &[(Filled, usize)],
-    distinct: f32,
+    open: &FxHashSet<(usize, usize)>,
 ) -> Vec<(String, usize)> {
-    let mut seen: FxHashMap<(usize, usize), (usize, FxHashSet<String>)> = FxHashMap::default();
-    for (utterance, class) in filled {
-        for &(field, start, end) in &utterance.spans {
-            let (count, values) = seen.entry((*class, field)).or_default();
-            *count += 1;
-            values.insert(utterance.text[start..end].to_lowercase());
-        }
-    }
-    let open = |class: usize, field: usize| {
-        seen.get(&(class, field))
-            .is_some_and(|(count, values)| values.len() as f32 >= distinct * *count as f32)
-    };
+    let open = |class: usize, field: usize| open.contains(&(class, field));
     let mut copies = Vec::new();
     for (utterance, class) in filled {
-        let mut spans: Vec<(usize, usize)> = utterance
+        let spans: Vec<(usize, usize)> = utterance
             .spans
             .iter()
             .filter(|&&(field, _, _)| open(*class, field))
@@ -197,22 +186,46 @@ pub(crate) fn without_open_values(
         if spans.is_empty() {
             continue;
         }
-        spans.sort_unstable();
-        let mut text = String::with_capacity(utterance.text.len());
-        let mut position = 0;
-        for (start, end) in spans {
-            // Spans do not overlap; a nested one would be inside a cut already.
-            if start < position {
-                continue;
-            }
-            text.push_str(&utterance.text[position..start]);
-            text.push(' ');
-            position = end;
-        }
-        text.push_str(&utterance.text[position..]);
-        copies.push((text, *class));
+        copies.push((cut(&utterance.text, spans), *class));
     }
     copies
+}
+
+/// The open fields of [`without_open_values`]: `(class, field index in the
+/// task)` of every field whose distinct values (lower-cased) are at least
+/// `distinct` of its values in the class's utterances.
+pub(crate) fn open_fields(filled: &[(Filled, usize)], distinct: f32) -> FxHashSet<(usize, usize)> {
+    let mut seen: FxHashMap<(usize, usize), (usize, FxHashSet<String>)> = FxHashMap::default();
+    for (utterance, class) in filled {
+        for &(field, start, end) in &utterance.spans {
+            let (count, values) = seen.entry((*class, field)).or_default();
+            *count += 1;
+            values.insert(utterance.text[start..end].to_lowercase());
+        }
+    }
+    seen.into_iter()
+        .filter(|(_, (count, values))| values.len() as f32 >= distinct * *count as f32)
+        .map(|(key, _)| key)
+        .collect()
+}
+
+/// `text` with the byte ranges `spans` cut out, a space in the place of
+/// each (the words around a cut stay apart). Spans do not overlap; one
+/// starting inside a cut already made is skipped.
+pub(crate) fn cut(text: &str, mut spans: Vec<(usize, usize)>) -> String {
+    spans.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut position = 0;
+    for (start, end) in spans {
+        if start < position {
+            continue;
+        }
+        out.push_str(&text[position..start]);
+        out.push(' ');
+        position = end;
+    }
+    out.push_str(&text[position..]);
+    out
 }
 
 #[cfg(test)]
@@ -289,7 +302,7 @@ mod tests {
             (utterance("any song", &[(1, "song")]), 0),
             (utterance("hello there", &[]), 1),
         ];
-        let copies = without_open_values(&filled, 0.9);
+        let copies = without_open_values(&filled, &open_fields(&filled, 0.9));
         assert_eq!(
             copies,
             vec![
@@ -310,12 +323,49 @@ mod tests {
             (utterance("weather in Paris", &[(0, "Paris")]), 1),
             (utterance("weather in paris today", &[(0, "paris")]), 1),
         ];
-        let copies = without_open_values(&filled, 0.9);
+        let copies = without_open_values(&filled, &open_fields(&filled, 0.9));
         assert_eq!(copies.len(), 2);
         assert!(copies.iter().all(|(_, class)| *class == 0));
         // With a share of 0.5, one distinct value of two is enough.
-        assert_eq!(without_open_values(&filled, 0.5).len(), 4);
+        assert_eq!(
+            without_open_values(&filled, &open_fields(&filled, 0.5)).len(),
+            4
+        );
         // Above 1 nothing is open.
-        assert!(without_open_values(&filled, 1.5).is_empty());
+        assert!(without_open_values(&filled, &open_fields(&filled, 1.5)).is_empty());
+    }
+
+    #[test]
+    fn open_fields_are_the_fields_whose_values_nearly_never_repeat() {
+        let filled = vec![
+            (
+                utterance("find the song Heat Wave", &[(1, "song"), (0, "Heat Wave")]),
+                0,
+            ),
+            (utterance("play Blue Moon", &[(0, "Blue Moon")]), 0),
+            (utterance("any song", &[(1, "song")]), 0),
+            (utterance("weather in Paris", &[(0, "Paris")]), 1),
+            (utterance("weather in Rome", &[(0, "Rome")]), 1),
+        ];
+        let open = open_fields(&filled, 0.9);
+        let mut open: Vec<_> = open.into_iter().collect();
+        open.sort_unstable();
+        assert_eq!(open, vec![(0, 0), (1, 0)]);
+    }
+
+    #[test]
+    fn cut_leaves_a_space_for_each_value_and_skips_nested_spans() {
+        let text = "play Heat Wave by the Beatles now";
+        let heat = text.find("Heat Wave").unwrap();
+        let beatles = text.find("the Beatles").unwrap();
+        let spans = vec![
+            (beatles, beatles + "the Beatles".len()),
+            (heat, heat + "Heat Wave".len()),
+        ];
+        assert_eq!(cut(text, spans), "play   by   now");
+        // A span inside one already cut changes nothing.
+        let spans = vec![(heat, heat + "Heat Wave".len()), (heat + 5, heat + 9)];
+        assert_eq!(cut(text, spans), "play   by the Beatles now");
+        assert_eq!(cut(text, Vec::new()), text);
     }
 }

@@ -7,7 +7,7 @@ mod fill;
 pub mod gazetteer;
 pub mod tagger;
 
-pub(crate) use fill::{fill_sample, without_open_values};
+pub(crate) use fill::{cut, fill_sample, open_fields, without_open_values};
 
 use crate::rng::SplitMix;
 use crate::text::{Stemmer, tokenize};
