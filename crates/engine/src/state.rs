@@ -207,10 +207,8 @@ impl CollectDefinition {
 
     fn json(&self) -> &RawValue {
         self.json.get_or_init(|| {
-            let document = ActionsDocument::new(vec![Action::Collect(self.action.clone())]);
-            let value = document.to_value()["actions"][0]["collect"].take();
-            // A `Value` always serialises to JSON.
-            serde_json::value::to_raw_value(&value).expect("a collect action serialises")
+            // `to_json` writes valid JSON.
+            RawValue::from_string(self.action.to_json()).expect("a collect action's JSON")
         })
     }
 }

@@ -889,3 +889,35 @@ fn many_small_actions_within_the_limit_parse() {
     let document = parse_value(json!({"actions": actions})).unwrap();
     assert_eq!(document.actions.len(), 1000);
 }
+
+/// A collect's own JSON (what a dialogue waiting on it stores) is the object
+/// under `"collect"` of the document's, in Autopilot's key order, compact.
+#[test]
+fn a_collects_json_is_its_document_entry_in_written_key_order() {
+    let written = json!({"actions": [{"collect": {
+        "name": "booking",
+        "questions": [
+            {"question": "Your name?", "name": "name", "type": "Twilio.FIRST_NAME",
+             "validate": {"on_failure": {"messages": [{"say": "Again?"}]}, "max_attempts": {"redirect": "task://agent", "num_attempts": 2}}},
+            {"question": {"say": "How many?"}, "name": "party", "type": "Twilio.NUMBER"}
+        ],
+        "on_complete": {"redirect": {"uri": "https://example.com/done", "method": "POST"}},
+        "custom": "kept"
+    }}]});
+    let document = parse_value(written).unwrap();
+    let Action::Collect(collect) = only_action(&document) else {
+        panic!("a collect");
+    };
+    let text = collect.to_json();
+    let back: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, document.to_value()["actions"][0]["collect"]);
+    assert!(!text.contains('\n') && !text.contains(": "), "{text}");
+    let keys: Vec<usize> = ["\"on_complete\"", "\"name\"", "\"questions\"", "\"custom\""]
+        .iter()
+        .map(|key| text.find(key).unwrap_or_else(|| panic!("{key} in {text}")))
+        .collect();
+    assert!(keys.windows(2).all(|pair| pair[0] < pair[1]), "{text}");
+    // And it reads back as the same action.
+    let again = parse_value(json!({"actions": [{"collect": back}]})).unwrap();
+    assert_eq!(only_action(&again), only_action(&document));
+}

@@ -164,6 +164,15 @@ impl Collect {
         })
     }
 
+    /// The action's JSON (the object under `"collect"`), compact, keys as
+    /// [`Collect::write`] orders them. A dialogue waiting on a collect keeps
+    /// it in its state; written straight from the action, not through a
+    /// `serde_json::Value`.
+    pub fn to_json(&self) -> String {
+        // Strings, numbers and objects with string keys always serialise.
+        serde_json::to_string(&self.write()).expect("an ordered JSON tree serialises")
+    }
+
     /// Keys in the order Twilio's API returned them (seen in exported templates),
     /// so a re-export reads like the original.
     pub(crate) fn write(&self) -> OrderedJson {

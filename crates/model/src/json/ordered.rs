@@ -127,6 +127,31 @@ impl OrderedJson {
     }
 }
 
+/// Written in its own key order (compact with `serde_json::to_string`): no
+/// `Value` tree is built on the way.
+impl serde::Serialize for OrderedJson {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            OrderedJson::Scalar(value) => value.serialize(serializer),
+            OrderedJson::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            OrderedJson::Object(pairs) => {
+                let mut map = serializer.serialize_map(Some(pairs.len()))?;
+                for (key, value) in pairs {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
 impl OrderedJson {
     /// How the value is described in "expected …, found …" messages.
     pub fn kind(&self) -> &'static str {
