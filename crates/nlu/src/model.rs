@@ -7,8 +7,8 @@ use crate::classify::{ClassifierConfig, MaskingConfig, TaskClassifier};
 use crate::features::{self, Grams};
 use crate::fields::gazetteer::Gazetteer;
 use crate::fields::{
-    FieldExtractor, FieldsConfig, Prepared, cut, fill_sample, learn_ordinary_words, open_fields,
-    without_open_values,
+    FieldExtractor, FieldsConfig, Found, Prepared, cut, fill_sample, learn_ordinary_words,
+    open_fields, without_open_values,
 };
 use crate::rng::SplitMix;
 use crate::text::{Language, Stemmer, Token, tokenize};
@@ -337,17 +337,18 @@ impl Model {
         let allowed = options.tasks.map(|names| self.allowed_classes(names));
         let (mut probabilities, score, classified) =
             self.probabilities(&tokens, &stems, allowed.as_deref());
+        let prepared = Prepared {
+            text,
+            tokens: &tokens,
+            stems: &stems,
+            reference: options.reference,
+            pieces: self.classifier.as_ref().map(TaskClassifier::piece_cache),
+            word_vectors: Default::default(),
+        };
         // Fields the re-ranking found, by task: the winner's are not sought twice.
         let mut extracted = Vec::new();
         if classified {
-            extracted = self.rerank_masked(
-                text,
-                &tokens,
-                &stems,
-                options.reference,
-                allowed.as_deref(),
-                &mut probabilities,
-            );
+            extracted = self.rerank_masked(&prepared, allowed.as_deref(), &mut probabilities);
         }
         let order = self.most_probable(&probabilities);
         let oos_won = order.first().is_some_and(|&c| c >= self.tasks.len());
@@ -371,16 +372,10 @@ impl Model {
         let fields = match &winner {
             Some(task) => {
                 let index = self.tasks.iter().position(|t| t == task).unwrap_or(0);
-                let prepared = Prepared {
-                    text,
-                    tokens: &tokens,
-                    stems: &stems,
-                    reference: options.reference,
-                    pieces: self.classifier.as_ref().map(TaskClassifier::piece_cache),
-                };
+                let fields = &self.fields[index];
                 match extracted.into_iter().find(|(task, _)| *task == index) {
-                    Some((_, found)) => found,
-                    None => self.fields[index].extract(&prepared, &self.gazetteer),
+                    Some((_, found)) => fields.values(found, &prepared, &self.gazetteer),
+                    None => fields.extract(&prepared, &self.gazetteer),
                 }
             }
             None => Vec::new(),
@@ -429,17 +424,16 @@ impl Model {
     /// A close call between the best tasks re-ranked by each candidate's
     /// score on the utterance without its open fields' values (see
     /// [`MaskingConfig`]); the candidates' probabilities are handed out
-    /// again in the new order, so their set does not change. Returns the
-    /// fields found on the way, by task.
+    /// again in the new order, so their set does not change. Returns where
+    /// the candidates' extractors found their fields, by task (the winner's
+    /// are not sought twice). The runner-up is not looked at when it cannot
+    /// overtake the best task whatever its masked score.
     fn rerank_masked(
         &self,
-        text: &str,
-        tokens: &[Token],
-        stems: &[String],
-        reference: chrono::NaiveDateTime,
+        utterance: &Prepared,
         allowed: Option<&[bool]>,
         probabilities: &mut [f32],
-    ) -> Vec<(usize, Vec<FieldMatch>)> {
+    ) -> Vec<(usize, Found)> {
         let Some(masking) = &self.masked_reranking else {
             return Vec::new();
         };
@@ -453,16 +447,27 @@ impl Model {
         {
             return Vec::new();
         }
-        let (masked, extracted) = self.masked_scores(
-            masking,
-            text,
-            tokens,
-            stems,
-            reference,
-            allowed,
-            probabilities,
-            &order,
-        );
+        let mut masked: Vec<f32> = Vec::with_capacity(order.len());
+        let mut extracted = Vec::new();
+        let mut last = None;
+        for (i, &c) in order.iter().enumerate() {
+            if i == 1 && order.len() == 2 && masking.weight >= 0.0 {
+                // A masked score is at most 0 (a log-probability; probabilities
+                // are at most 1), so the runner-up's combined score is at most
+                // its score on the whole utterance. When the winner's combined
+                // score is at least that, the order stays as it is (ties keep
+                // it too): the runner-up's fields need not be sought.
+                let first = temperature * probabilities[order[0]].ln() + masking.weight * masked[0];
+                let ceiling = temperature * probabilities[c].ln();
+                if first.total_cmp(&ceiling).is_ge() {
+                    return extracted;
+                }
+            }
+            let (score, found) =
+                self.masked_score(masking, utterance, allowed, probabilities, c, &mut last);
+            masked.push(score);
+            extracted.extend(found.map(|found| (c, found)));
+        }
         let combined: Vec<f32> = (order.iter().zip(&masked))
             .map(|(&c, &m)| temperature * probabilities[c].ln() + masking.weight * m)
             .collect();
@@ -486,56 +491,65 @@ impl Model {
         order
     }
 
-    /// For each task of `candidates`: its score (log-probability times the
-    /// temperature) on the utterance without the values of its open fields
-    /// where its field extractor finds them; on the whole utterance
-    /// (`probabilities`) when it finds none. Also the fields found, by task.
-    #[allow(clippy::too_many_arguments)]
+    /// For each task of `candidates`, [`Model::masked_score`] (for the research hook).
     fn masked_scores(
         &self,
         masking: &MaskedReranking,
-        text: &str,
-        tokens: &[Token],
-        stems: &[String],
-        reference: chrono::NaiveDateTime,
-        allowed: Option<&[bool]>,
+        utterance: &Prepared,
         probabilities: &[f32],
         candidates: &[usize],
-    ) -> (Vec<f32>, Vec<(usize, Vec<FieldMatch>)>) {
+    ) -> Vec<f32> {
+        let mut last = None;
+        (candidates.iter())
+            .map(|&c| {
+                self.masked_score(masking, utterance, None, probabilities, c, &mut last)
+                    .0
+            })
+            .collect()
+    }
+
+    /// The score of task `c` (log-probability times the temperature) on the
+    /// utterance without the values of its open fields where its field
+    /// extractor finds them; on the whole utterance (`probabilities`) when
+    /// it finds none. Also where the extractor found its fields, when it
+    /// looked (their values are worked out for the winner only). `last`:
+    /// the last masked utterance and its probabilities, for a candidate
+    /// that cuts the same words out.
+    fn masked_score(
+        &self,
+        masking: &MaskedReranking,
+        utterance: &Prepared,
+        allowed: Option<&[bool]>,
+        probabilities: &[f32],
+        c: usize,
+        last: &mut Option<(String, Vec<f32>)>,
+    ) -> (f32, Option<Found>) {
         let Some(classifier) = &self.classifier else {
-            return (vec![0.0; candidates.len()], Vec::new());
+            return (0.0, None);
         };
         let temperature = classifier.temperature();
         let score = |p: f32| temperature * p.max(1e-30).ln();
-        let prepared = Prepared {
-            text,
-            tokens,
-            stems,
-            reference,
-            pieces: Some(classifier.piece_cache()),
+        let Some(open) = masking.open_fields.get(c).filter(|o| !o.is_empty()) else {
+            return (score(probabilities[c]), None);
         };
-        let mut extracted = Vec::new();
-        let scores = candidates
-            .iter()
-            .map(|&c| {
-                let Some(open) = masking.open_fields.get(c).filter(|o| !o.is_empty()) else {
-                    return score(probabilities[c]);
-                };
-                let found = self.fields[c].extract(&prepared, &self.gazetteer);
-                let masked = without_values(text, &found, open);
-                extracted.push((c, found));
-                match masked {
-                    Some(masked) => {
-                        let tokens = tokenize(&masked, self.language);
-                        let stems = self.stemmer.stems(&tokens);
-                        let classified = classifier.classify_tokens(&tokens, &stems, allowed);
-                        score(classified.probabilities[c])
-                    }
-                    None => score(probabilities[c]),
-                }
-            })
-            .collect();
-        (scores, extracted)
+        let fields = &self.fields[c];
+        let found = fields.find(utterance, &self.gazetteer);
+        let spans = fields.spans_of(&found, open);
+        if spans.is_empty() {
+            return (score(probabilities[c]), Some(found));
+        }
+        let masked = cut(utterance.text, spans);
+        if let Some((text, probabilities)) = last.as_ref()
+            && *text == masked
+        {
+            return (score(probabilities[c]), Some(found));
+        }
+        let tokens = tokenize(&masked, self.language);
+        let stems = self.stemmer.stems(&tokens);
+        let classified = classifier.classify_tokens(&tokens, &stems, allowed);
+        let masked_score = score(classified.probabilities[c]);
+        *last = Some((masked, classified.probabilities));
+        (masked_score, Some(found))
     }
 
     /// Research hook (`examples/mask_grid.rs`): an utterance's
@@ -554,16 +568,15 @@ impl Model {
         let masking = self.masked_reranking.as_ref()?;
         let order = self.candidates(&probabilities, n);
         let reference = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)?.and_hms_opt(12, 0, 0)?;
-        let (masked, _) = self.masked_scores(
-            masking,
+        let prepared = Prepared {
             text,
-            &tokens,
-            &stems,
+            tokens: &tokens,
+            stems: &stems,
             reference,
-            None,
-            &probabilities,
-            &order,
-        );
+            pieces: Some(classifier.piece_cache()),
+            word_vectors: Default::default(),
+        };
+        let masked = self.masked_scores(masking, &prepared, &probabilities, &order);
         Some(ResearchMasked {
             probabilities,
             candidates: order,
@@ -723,7 +736,10 @@ fn masked_reranking(
 }
 
 /// `text` without the values of `found` whose field is one of `open`
-/// (`None` when there is none).
+/// (`None` when there is none): how the masked re-ranking cut the utterance
+/// from the fields as a parse reports them, before it cut the spans of
+/// [`FieldExtractor::find`] (the tests check the two agree).
+#[cfg(test)]
 fn without_values(text: &str, found: &[FieldMatch], open: &[String]) -> Option<String> {
     let spans: Vec<(usize, usize)> = found
         .iter()
@@ -793,5 +809,131 @@ mod tests {
         // Nothing open among the fields found: nothing to score again.
         assert_eq!(without_values(text, &matches, &[]), None);
         assert_eq!(without_values(text, &[], &open), None);
+    }
+
+    /// The close calls of a model trained on snips small (the shared
+    /// fixture), parsing snips training utterances it has not seen.
+    fn snips_small() -> (Model, Vec<String>) {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/nlu/snips/"
+        );
+        let load = |name: &str| {
+            crate::dataset::load(std::path::Path::new(&format!("{dir}{name}")))
+                .expect("the shared snips fixture")
+        };
+        let data = crate::dataset::to_training_data(&load("train_small.jsonl"), Language::English);
+        let model = Model::train(&data, &TrainOptions::default(), &mut |_| {}).expect("trains");
+        let texts = (load("train.jsonl").into_iter().step_by(40))
+            .map(|e| e.text)
+            .collect();
+        (model, texts)
+    }
+
+    #[test]
+    fn fields_found_without_values_cut_and_report_what_the_whole_extraction_does() {
+        let (model, texts) = snips_small();
+        let masking = model
+            .masked_reranking
+            .as_ref()
+            .expect("snips has open fields");
+        let reference = chrono::NaiveDate::from_ymd_opt(2026, 1, 15)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .expect("a valid date");
+        let pieces = model.classifier.as_ref().map(TaskClassifier::piece_cache);
+        let (mut cuts, mut fields) = (0, 0);
+        for text in &texts {
+            let tokens = tokenize(text, model.language);
+            let stems = model.stemmer.stems(&tokens);
+            let prepared = || Prepared {
+                text,
+                tokens: &tokens,
+                stems: &stems,
+                reference,
+                pieces,
+                word_vectors: Default::default(),
+            };
+            // One utterance shared by every extractor (its word vectors
+            // worked out once), against a fresh one for each.
+            let shared = prepared();
+            for (c, extractor) in model.fields.iter().enumerate() {
+                let whole = extractor.extract(&prepared(), &model.gazetteer);
+                let found = extractor.find(&shared, &model.gazetteer);
+                let open = &masking.open_fields[c];
+                let spans = extractor.spans_of(&found, open);
+                let cut_now = (!spans.is_empty()).then(|| cut(text, spans));
+                assert_eq!(cut_now, without_values(text, &whole, open), "{text}");
+                cuts += usize::from(cut_now.is_some());
+                fields += whole.len();
+                assert_eq!(
+                    extractor.values(found, &shared, &model.gazetteer),
+                    whole,
+                    "{text}"
+                );
+            }
+        }
+        assert!(cuts > 100 && fields > 500, "{cuts} cuts, {fields} fields");
+    }
+
+    #[test]
+    fn close_calls_skip_the_runner_up_only_when_it_cannot_overtake() {
+        let (model, texts) = snips_small();
+        let masking = model
+            .masked_reranking
+            .as_ref()
+            .expect("snips has open fields");
+        let temperature = model
+            .classifier
+            .as_ref()
+            .expect("a classifier")
+            .temperature();
+        let (mut close, mut swapped, mut skipped) = (0, 0, 0);
+        for text in &texts {
+            let tokens = tokenize(text, model.language);
+            let stems = model.stemmer.stems(&tokens);
+            let (before, _, classified) = model.probabilities(&tokens, &stems, None);
+            let order = model.candidates(&before, masking.candidates);
+            if !classified
+                || order.len() < 2
+                || temperature * (before[order[0]] / before[order[1]]).ln() >= masking.gap
+            {
+                continue;
+            }
+            close += 1;
+            let prepared = Prepared {
+                text,
+                tokens: &tokens,
+                stems: &stems,
+                reference: chrono::NaiveDateTime::default(),
+                pieces: None,
+                word_vectors: Default::default(),
+            };
+            // Every candidate scored, as the re-ranking did before it skipped any.
+            let masked = model.masked_scores(masking, &prepared, &before, &order);
+            let combined: Vec<f32> = (order.iter().zip(&masked))
+                .map(|(&c, &m)| temperature * before[c].ln() + masking.weight * m)
+                .collect();
+            let mut expected = before.clone();
+            if combined[1].total_cmp(&combined[0]).is_gt() {
+                swapped += 1;
+                expected.swap(order[0], order[1]);
+            }
+            let mut after = before.clone();
+            let extracted = model.rerank_masked(&prepared, None, &mut after);
+            assert_eq!(after, expected, "{text}");
+            let runner_up = order[1];
+            let open = |c: usize| !masking.open_fields[c].is_empty();
+            if open(runner_up) && !extracted.iter().any(|(c, _)| *c == runner_up) {
+                skipped += 1;
+                assert!(
+                    combined[0] >= temperature * before[runner_up].ln(),
+                    "{text}"
+                );
+            }
+        }
+        assert!(
+            close > 30 && swapped > 0 && skipped > 0,
+            "{close} {swapped} {skipped}"
+        );
     }
 }

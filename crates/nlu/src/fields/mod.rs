@@ -83,6 +83,71 @@ pub struct Prepared<'a> {
     /// The static-vector pieces of known words, cut once per model (the
     /// classifier's); without it words are cut at each parse, to the same pieces.
     pub pieces: Option<&'a crate::embeddings::PieceCache>,
+    /// Each word's static vector and cluster, worked out by the first
+    /// extractor that needs them and shared by the others (a close call
+    /// runs two extractors on one utterance). `Default::default()`.
+    pub word_vectors: std::cell::OnceCell<WordVectors>,
+}
+
+/// Per token of an utterance, its static-vector cluster and its static
+/// vector at unit length (zeros for tokens that are not words).
+#[derive(Debug, Default)]
+pub struct WordVectors {
+    clusters: Vec<u16>,
+    /// `dims` numbers per token.
+    vectors: Vec<f32>,
+    dims: usize,
+}
+
+impl WordVectors {
+    fn new(vectors: &crate::embeddings::StaticVectors, utterance: &Prepared) -> Self {
+        let dims = vectors.dims();
+        let mut out = WordVectors {
+            clusters: vec![0; utterance.tokens.len()],
+            vectors: vec![0.0; utterance.tokens.len() * dims],
+            dims,
+        };
+        for (t, token) in utterance.tokens.iter().enumerate() {
+            if token.kind != TokenKind::Word {
+                continue;
+            }
+            let v = &mut out.vectors[t * dims..(t + 1) * dims];
+            out.clusters[t] = vectors.add_word_with_cluster(&token.norm, utterance.pieces, 1.0, v);
+            crate::embeddings::normalize(v);
+        }
+        out
+    }
+
+    fn vector(&self, token: usize) -> &[f32] {
+        &self.vectors[token * self.dims..(token + 1) * self.dims]
+    }
+}
+
+/// Where an extractor found its fields in an utterance, before their values
+/// are worked out ([`FieldExtractor::find`]; [`FieldExtractor::values`]
+/// gives the fields): enough to cut them out of the utterance.
+#[derive(Default)]
+pub struct Found {
+    candidates: Vec<Candidate>,
+    /// In the order of the text.
+    spans: Vec<FoundSpan>,
+}
+
+/// A field's place (bytes) and where its value comes from.
+struct FoundSpan {
+    field: usize,
+    start: usize,
+    end: usize,
+    value: ValueSource,
+}
+
+enum ValueSource {
+    /// The value of `candidates[i]`.
+    Candidate(usize),
+    /// The words resolved against the custom type's listed values.
+    Custom(usize),
+    /// The words parsed as the built-in type.
+    Builtin(BuiltinType),
 }
 
 impl FieldExtractor {
@@ -173,6 +238,7 @@ impl FieldExtractor {
                     stems: &stems,
                     reference,
                     pieces: None,
+                    word_vectors: Default::default(),
                 };
                 let annotations =
                     self.annotations(&prepared, &self.candidates(&prepared, gazetteer));
@@ -263,17 +329,14 @@ impl FieldExtractor {
         utterance: &Prepared,
         annotations: &mut Annotations,
     ) {
-        let mut v = [0.0f32; crate::embeddings::MAX_DIMS];
-        let v = &mut v[..vectors.dims()];
+        let words = (utterance.word_vectors).get_or_init(|| WordVectors::new(vectors, utterance));
         for (t, token) in utterance.tokens.iter().enumerate() {
             if token.kind != TokenKind::Word {
                 continue;
             }
-            v.fill(0.0);
-            let cluster =
-                vectors.add_word_with_cluster(&token.norm, utterance.pieces, 1.0, v) as u64;
+            let cluster = words.clusters[t] as u64;
             annotations.add_id(Annotations::id_of("cl", cluster, 0), t, t);
-            crate::embeddings::normalize(v);
+            let v = words.vector(t);
             for (f, centroid) in self.centroids.iter().enumerate() {
                 let Some(centroid) = centroid else { continue };
                 let cosine = crate::embeddings::dot(centroid, v);
@@ -313,11 +376,20 @@ impl FieldExtractor {
     /// occur (a synonym or a typo of a listed value is found even in a
     /// sentence unlike any sample).
     pub fn extract(&self, utterance: &Prepared, gazetteer: &Gazetteer) -> Vec<FieldMatch> {
+        let found = self.find(utterance, gazetteer);
+        self.values(found, utterance, gazetteer)
+    }
+
+    /// Where [`FieldExtractor::extract`] finds the fields, without working
+    /// out their values (resolving a tagged span against the listed values,
+    /// parsing it as a built-in type): what a close call needs of the
+    /// candidates that do not win.
+    pub fn find(&self, utterance: &Prepared, gazetteer: &Gazetteer) -> Found {
         if self.fields.is_empty() {
-            return Vec::new();
+            return Found::default();
         }
         let candidates = self.candidates(utterance, gazetteer);
-        let mut found: Vec<FieldMatch> = Vec::new();
+        let mut spans: Vec<FoundSpan> = Vec::new();
         if let Some(tagger) = &self.tagger {
             let annotations = self.annotations(utterance, &candidates);
             let tagged = tagger.tag(&Utterance {
@@ -327,62 +399,93 @@ impl FieldExtractor {
                 annotations: &annotations,
             });
             for span in tagged {
-                let field = &self.fields[span.field];
-                let (value, first, last) =
-                    self.value_of(field, span, &candidates, utterance, gazetteer);
+                let (value, first, last) = self.value_of(span, &candidates);
                 let (start, end) = (utterance.tokens[first].start, utterance.tokens[last].end);
-                push_unless_overlapping(&mut found, field, utterance.text, start, end, value);
+                push_unless_overlapping(&mut spans, span.field, start, end, value);
             }
         }
         if self.config.values_anywhere || self.tagger.is_none() {
-            self.add_candidates(&candidates, utterance, &mut found);
+            self.add_candidates(&candidates, utterance, &mut spans);
         }
-        found.sort_by_key(|f| f.start);
-        found
+        spans.sort_by_key(|f| f.start);
+        Found { candidates, spans }
     }
 
-    /// The value of a tagged span and the tokens it covers. A built-in
-    /// value overlapping the span wins with its own bounds (the tagger may
-    /// tag `one` of `twenty-one`); otherwise the canonical custom value, the
-    /// built-in normal form, or the words as said (a value never listed).
-    fn value_of(
+    /// The byte spans of `found` whose field is one of `names`.
+    pub fn spans_of(&self, found: &Found, names: &[String]) -> Vec<(usize, usize)> {
+        (found.spans.iter())
+            .filter(|s| names.contains(&self.fields[s.field].name))
+            .map(|s| (s.start, s.end))
+            .collect()
+    }
+
+    /// The fields of `found` (by this extractor, in `utterance`) with their values.
+    pub fn values(
         &self,
-        field: &FieldSpec,
-        span: FieldSpan,
-        candidates: &[Candidate],
+        found: Found,
         utterance: &Prepared,
         gazetteer: &Gazetteer,
-    ) -> (String, usize, usize) {
+    ) -> Vec<FieldMatch> {
+        let context = builtin::Context {
+            reference: utterance.reference,
+            lang: builtin_lang(self.language),
+        };
+        let Found { candidates, spans } = found;
+        spans
+            .into_iter()
+            .map(|span| {
+                let field = &self.fields[span.field];
+                let raw = &utterance.text[span.start..span.end];
+                let value = match span.value {
+                    ValueSource::Candidate(c) => candidates[c].value.clone(),
+                    ValueSource::Custom(t) => gazetteer.resolve(t, raw).unwrap_or(raw).to_string(),
+                    ValueSource::Builtin(ty) => {
+                        builtin::parse_answer(ty, raw, &context).unwrap_or_else(|| raw.to_string())
+                    }
+                };
+                let (start, end) = char_span(utterance.text, span.start, span.end);
+                FieldMatch {
+                    name: field.name.clone(),
+                    field_type: field.field_type.clone(),
+                    raw: raw.to_string(),
+                    value,
+                    start,
+                    end,
+                }
+            })
+            .collect()
+    }
+
+    /// Where the value of a tagged span comes from and the tokens it covers.
+    /// A built-in value overlapping the span wins with its own bounds (the
+    /// tagger may tag `one` of `twenty-one`); otherwise the canonical custom
+    /// value, the built-in normal form, or the words as said (a value never
+    /// listed).
+    fn value_of(&self, span: FieldSpan, candidates: &[Candidate]) -> (ValueSource, usize, usize) {
+        let field = &self.fields[span.field];
         if let FieldKind::Builtin(ty) = field.kind
-            && let Some(c) = candidates.iter().find(|c| {
+            && let Some(c) = candidates.iter().position(|c| {
                 matches!(c.kind, FieldKind::Builtin(t) if t == ty)
                     && c.first <= span.last
                     && span.first <= c.last
             })
         {
-            return (c.value.clone(), c.first, c.last);
+            return (
+                ValueSource::Candidate(c),
+                candidates[c].first,
+                candidates[c].last,
+            );
         }
-        let (start, end) = (
-            utterance.tokens[span.first].start,
-            utterance.tokens[span.last].end,
-        );
-        let raw = &utterance.text[start..end];
-        let context = builtin::Context {
-            reference: utterance.reference,
-            lang: builtin_lang(self.language),
-        };
         let value = match field.kind {
             // The whole span as a listed value: already found among the
             // candidates, most often (resolving tokenises it again).
-            FieldKind::Custom(t) => match candidates.iter().find(|c| {
+            FieldKind::Custom(t) => match candidates.iter().position(|c| {
                 c.kind == FieldKind::Custom(t) && c.first == span.first && c.last == span.last
             }) {
-                Some(c) => c.value.clone(),
-                None => gazetteer.resolve(t, raw).unwrap_or(raw).to_string(),
+                Some(c) => ValueSource::Candidate(c),
+                None => ValueSource::Custom(t),
             },
-            FieldKind::Builtin(ty) => {
-                builtin::parse_answer(ty, raw, &context).unwrap_or_else(|| raw.to_string())
-            }
+            FieldKind::Builtin(ty) => ValueSource::Builtin(ty),
         };
         (value, span.first, span.last)
     }
@@ -393,23 +496,27 @@ impl FieldExtractor {
         &self,
         candidates: &[Candidate],
         utterance: &Prepared,
-        found: &mut Vec<FieldMatch>,
+        found: &mut Vec<FoundSpan>,
     ) {
-        let mut order: Vec<&Candidate> = candidates.iter().filter(|c| !c.ordinary).collect();
-        order.sort_by_key(|c| (std::cmp::Reverse(c.last - c.first), c.edits, c.first));
-        for c in order {
-            let Some(field) = self
-                .fields
-                .iter()
-                .find(|f| f.kind == c.kind && !found.iter().any(|m| m.name == f.name))
-            else {
+        let mut order: Vec<usize> = (0..candidates.len())
+            .filter(|&c| !candidates[c].ordinary)
+            .collect();
+        order.sort_by_key(|&c| {
+            let c = &candidates[c];
+            (std::cmp::Reverse(c.last - c.first), c.edits, c.first)
+        });
+        for i in order {
+            let c = &candidates[i];
+            let Some(field) = self.fields.iter().position(|f| {
+                f.kind == c.kind && !found.iter().any(|m| self.fields[m.field].name == f.name)
+            }) else {
                 continue;
             };
             let (start, end) = (
                 utterance.tokens[c.first].start,
                 utterance.tokens[c.last].end,
             );
-            push_unless_overlapping(found, field, utterance.text, start, end, c.value.clone());
+            push_unless_overlapping(found, field, start, end, ValueSource::Candidate(i));
         }
     }
 }
@@ -539,30 +646,23 @@ mod builtin_by_name {
     }
 }
 
-/// Adds a field match (given in bytes; stored in characters) unless it
-/// overlaps one already found: the first extractor to claim words keeps them.
+/// Adds a field's span (bytes) unless it overlaps one already found: the
+/// first extractor to claim words keeps them.
 fn push_unless_overlapping(
-    found: &mut Vec<FieldMatch>,
-    field: &FieldSpec,
-    text: &str,
+    found: &mut Vec<FoundSpan>,
+    field: usize,
     start: usize,
     end: usize,
-    value: String,
+    value: ValueSource,
 ) {
-    let (char_start, char_end) = char_span(text, start, end);
-    if found
-        .iter()
-        .any(|f| f.start < char_end && char_start < f.end)
-    {
+    if found.iter().any(|f| f.start < end && start < f.end) {
         return;
     }
-    found.push(FieldMatch {
-        name: field.name.clone(),
-        field_type: field.field_type.clone(),
-        raw: text[start..end].to_string(),
+    found.push(FoundSpan {
+        field,
+        start,
+        end,
         value,
-        start: char_start,
-        end: char_end,
     });
 }
 
