@@ -252,6 +252,13 @@ impl TurnService {
             } = &*definition;
             tracing::Span::current().record("assistant", ids.sid.as_str());
             let Some(model) = self.builds.model_for(ids, assistant).await? else {
+                if lock.definition_unchecked() && attempt < COMMIT_ATTEMPTS {
+                    // The kept definition was not checked against the store
+                    // (a cached dialogue), and only a commit would have:
+                    // read it before saying the assistant is not trained.
+                    lock.release_and_read_next_time();
+                    continue;
+                }
                 drop(lock);
                 return Err(TurnError::NotTrained {
                     state: self.build_state(&ids.sid).await,

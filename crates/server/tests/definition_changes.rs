@@ -142,3 +142,37 @@ async fn a_deleted_assistant_is_not_found_by_the_next_turn_of_a_cached_dialogue(
     assert_eq!(status, 404, "{json}");
     assert_eq!(json["code"], 20404, "{json}");
 }
+
+/// The kept definition can be one without a model (read by another user's
+/// turn while no build existed) while a user's dialogue is cached; once a
+/// build completes, that user's next turn must not answer "not trained".
+#[tokio::test]
+async fn a_cached_dialogue_is_answered_by_a_build_made_after_the_kept_definition() {
+    let t = TestServer::start(|_| {}).await;
+    let (sid, dialogue) = first_turn(&t).await;
+    let builds = t
+        .otto
+        .store
+        .list_model_builds(
+            &t.otto.account.sid,
+            sid.as_str(),
+            &otto_store::PageRequest::first(50),
+        )
+        .await
+        .unwrap();
+    for build in builds.items {
+        t.otto
+            .store
+            .delete_model_build(&t.otto.account.sid, sid.as_str(), build.sid.as_str())
+            .await
+            .unwrap();
+    }
+    // Another user's turn reads the definition without a model and keeps it.
+    let form = [("UserId", "u2"), ("Text", "hello"), ("Language", "en-US")];
+    let (status, json) = t.post(&t.channel_path(sid.as_str()), &form).await;
+    assert_ne!(status, 200, "{json}");
+    t.train(&sid).await;
+    let json = t.say(&sid, "u1", "hello").await;
+    assert_eq!(TestServer::texts(&json), ["Hello!"]);
+    assert_eq!(TestServer::dialogue_sid(&json), dialogue);
+}

@@ -268,6 +268,26 @@ impl UserLock {
         self.loaded.as_deref()
     }
 
+    /// Whether the assistant's definition version went unread when the lock
+    /// was taken (SQLite, a cached dialogue, see
+    /// [`Store::lock_user_with_definition_version`]): the caller's kept
+    /// definition is checked only by the commit.
+    pub fn definition_unchecked(&self) -> bool {
+        self.check_definition.is_some()
+    }
+
+    /// Releases the lock without a commit and forgets this process's cached
+    /// copy of the user's dialogue, so that the next lock reads both the
+    /// dialogue and the definition version: for a caller that cannot go on
+    /// with an unchecked kept definition (it found no model for it).
+    pub fn release_and_read_next_time(self) {
+        if let Held::Sqlite(_) = &self.held
+            && let Ok(direct) = self.store.direct()
+        {
+            direct.forget_dialogue(&self.assistant_sid, &self.user);
+        }
+    }
+
     /// The engine state to continue (`None`: the engine starts a new dialogue).
     pub fn state(&self) -> Option<DialogueState> {
         self.loaded.as_ref().map(|dialogue| dialogue.state.clone())

@@ -221,6 +221,11 @@ impl Direct {
         self.cache().get(&DialogueCache::key(assistant, user))
     }
 
+    /// Drops the cached copy of the user's dialogue: the next lock reads it.
+    pub(crate) fn forget_dialogue(&self, assistant: &Sid, user: &str) {
+        self.cache().remove(&DialogueCache::key(assistant, user));
+    }
+
     /// [`Direct::active_dialogue`] and the assistant's definition version
     /// (`None` when it is gone), read with the dialogue's head in one
     /// statement.
