@@ -251,19 +251,24 @@ impl TurnService {
                 ..
             } = &*definition;
             tracing::Span::current().record("assistant", ids.sid.as_str());
-            let Some(model) = self.builds.model_for(ids, assistant).await? else {
-                if lock.definition_unchecked() && attempt < COMMIT_ATTEMPTS {
-                    // The kept definition was not checked against the store
-                    // (a cached dialogue), and only a commit would have:
-                    // read it before saying the assistant is not trained.
+            let model = match self.builds.model_for(ids, assistant).await {
+                Ok(Some(model)) => model,
+                // The kept definition was not checked against the store (a
+                // cached dialogue), and only a commit would have: its build
+                // may be gone or superseded. Read it before answering that
+                // the assistant is not trained, or that its model is missing.
+                _ if lock.definition_unchecked() && attempt < COMMIT_ATTEMPTS => {
                     lock.release_and_read_next_time();
                     continue;
                 }
-                drop(lock);
-                return Err(TurnError::NotTrained {
-                    state: self.build_state(&ids.sid).await,
-                    assistant: ids.sid.clone(),
-                });
+                Ok(None) => {
+                    drop(lock);
+                    return Err(TurnError::NotTrained {
+                        state: self.build_state(&ids.sid).await,
+                        assistant: ids.sid.clone(),
+                    });
+                }
+                Err(error) => return Err(error.into()),
             };
             let bot = Bot {
                 account_sid: &self.account.sid,
