@@ -12,6 +12,8 @@
 # production server under load would be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 what="${1:-all}"
 seconds="${2:-10}"
@@ -36,23 +38,7 @@ trap cleanup EXIT
 start_otto() {
     "$otto" serve --listen "127.0.0.1:$2" --db "$1" >"$work/otto-$2.log" 2>&1 &
     pids+=($!)
-    for _ in $(seq 1 120); do
-        # Another server left on the port would answer for it: check ours runs.
-        if ! kill -0 "${pids[-1]}" 2>/dev/null; then
-            echo "otto on port $2 exited; its log:" >&2
-            cat "$work/otto-$2.log" >&2
-            exit 1
-        fi
-        if curl -sf -u "$OTTO_ACCOUNT_SID:$OTTO_AUTH_TOKEN" \
-            "http://127.0.0.1:$2/v2/$OTTO_ACCOUNT_SID/otto-demo/custom/ready" \
-            -d UserId=ready -d Text=hello >/dev/null 2>&1; then
-            return 0
-        fi
-        sleep 0.5
-    done
-    echo "otto on port $2 did not start; its log:" >&2
-    cat "$work/otto-$2.log" >&2
-    exit 1
+    wait_for_otto "${pids[-1]}" "$2" "$work/otto-$2.log"
 }
 
 stop_all() {

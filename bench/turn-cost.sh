@@ -17,6 +17,8 @@
 # client is this tree's `otto-load`; the demo assistant's conversations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 mode="${1:-cpu}"
 case "$mode" in
@@ -62,22 +64,8 @@ start() {
     "$@" "$otto" serve --listen "127.0.0.1:$port" --db "sqlite://$work/db/otto.db" \
         >"$work/db/log" 2>&1 &
     pid=$!
-    for _ in $(seq 1 600); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            echo "otto exited; its log:" >&2
-            cat "$work/db/log" >&2
-            exit 1
-        fi
-        if curl -sf -u "$OTTO_ACCOUNT_SID:$OTTO_AUTH_TOKEN" \
-            "http://127.0.0.1:$port/v2/$OTTO_ACCOUNT_SID/otto-demo/custom/ready" \
-            -d UserId=ready -d Text=hello >/dev/null 2>&1; then
-            return 0
-        fi
-        sleep 0.5
-    done
-    echo "otto did not start; its log:" >&2
-    cat "$work/db/log" >&2
-    exit 1
+    # Under valgrind otto starts tens of times slower.
+    wait_for_otto "$pid" "$port" "$work/db/log" 600
 }
 
 stop() {

@@ -57,6 +57,15 @@ async fn first_turn(t: &TestServer) -> (Sid, Sid) {
     (sid, TestServer::dialogue_sid(&json))
 }
 
+/// The user's next turn says `text`, in the same dialogue, recorded once.
+async fn next_turn_says(t: &TestServer, sid: &Sid, dialogue: &Sid, text: &str) {
+    let json = t.say(sid, "u1", "hello").await;
+    assert_eq!(TestServer::texts(&json), [text]);
+    assert_eq!(&TestServer::dialogue_sid(&json), dialogue);
+    let stored = t.otto.store.dialogue(dialogue).await.unwrap();
+    assert_eq!(stored.turn_count, 2, "the turn is recorded once");
+}
+
 #[tokio::test]
 async fn a_task_changed_in_this_process_answers_the_next_turn_of_a_cached_dialogue() {
     let t = TestServer::start(|_| {}).await;
@@ -71,11 +80,7 @@ async fn a_task_changed_in_this_process_answers_the_next_turn_of_a_cached_dialog
         )
         .await
         .unwrap();
-    let json = t.say(&sid, "u1", "hello").await;
-    assert_eq!(TestServer::texts(&json), ["Hello again!"]);
-    assert_eq!(TestServer::dialogue_sid(&json), dialogue);
-    let stored = t.otto.store.dialogue(&dialogue).await.unwrap();
-    assert_eq!(stored.turn_count, 2, "the turn is recorded once");
+    next_turn_says(&t, &sid, &dialogue, "Hello again!").await;
 }
 
 #[tokio::test]
@@ -93,12 +98,9 @@ async fn a_task_changed_by_another_process_answers_the_next_turn_of_a_cached_dia
         .await
         .unwrap();
     // This process's dialogue cache and kept definition are both out of date:
-    // the commit finds the definition changed, and the turn runs again.
-    let json = t.say(&sid, "u1", "hello").await;
-    assert_eq!(TestServer::texts(&json), ["Hello from the other side!"]);
-    assert_eq!(TestServer::dialogue_sid(&json), dialogue);
-    let stored = t.otto.store.dialogue(&dialogue).await.unwrap();
-    assert_eq!(stored.turn_count, 2, "the refused run left nothing behind");
+    // the commit finds the definition changed, and the turn runs again (the
+    // refused run left nothing behind).
+    next_turn_says(&t, &sid, &dialogue, "Hello from the other side!").await;
     other.close().await;
 }
 

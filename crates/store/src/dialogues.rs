@@ -207,6 +207,12 @@ fn describe(dialogue: Option<(&Sid, i64)>) -> String {
 
 /// The in-process lock of one (assistant, user) on SQLite; frees its map
 /// entry when the last holder or waiter is gone.
+/// A user of an assistant, as the in-process lock table and the SQLite
+/// dialogue cache name them.
+pub(crate) fn user_key(assistant: &Sid, user: &str) -> String {
+    format!("{assistant}\u{0}{user}")
+}
+
 struct KeyGuard {
     store: Store,
     key: String,
@@ -661,8 +667,8 @@ impl Store {
     /// cache, nothing is read: the version returned is `kept`, and the
     /// turn's commit checks both (the dialogue's version, as every commit
     /// does, and the definition's, refusing with
-    /// [`StoreError::DefinitionChanged`]). That read was a seventh of a
-    /// turn's CPU; a change made meanwhile by another connection or process
+    /// [`StoreError::DefinitionChanged`]). That read was about an eighth of
+    /// a turn's CPU (docs/performance.md); a change made meanwhile by another connection or process
     /// costs the turn a second run instead. Otherwise the definition
     /// version is read in the same statement as the user's dialogue.
     pub async fn lock_user_with_definition_version(
@@ -682,7 +688,7 @@ impl Store {
     ) -> Result<(UserLock, Option<i64>)> {
         // In-process first, on both backends: waiters of this process hold no
         // database connection while they wait.
-        let key = format!("{assistant}\u{0}{user}");
+        let key = user_key(assistant, user);
         let mutex = {
             let mut locks = self
                 .inner
@@ -721,7 +727,7 @@ impl Store {
             Backend::Sqlite => {
                 let direct = self.direct()?;
                 let (loaded, version) = match kept_version {
-                    Some(kept) => match direct.cached_dialogue(assistant, user) {
+                    Some(kept) => match direct.cached_dialogue(&guard.key) {
                         Some(cached) => {
                             check_definition = Some(kept);
                             (Some(cached), Some(kept))

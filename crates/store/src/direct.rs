@@ -120,7 +120,7 @@ struct DialogueCache {
 
 impl DialogueCache {
     fn key(assistant: &Sid, user: &str) -> String {
-        format!("{assistant}\u{0}{user}")
+        crate::dialogues::user_key(assistant, user)
     }
 
     fn get(&mut self, key: &str) -> Option<Arc<DialogueRecord>> {
@@ -212,13 +212,10 @@ impl Direct {
 
     /// The user's active dialogue as this process last committed or read it,
     /// without reading the database: a commit that goes on with it checks
-    /// that it is still the stored version.
-    pub(crate) fn cached_dialogue(
-        &self,
-        assistant: &Sid,
-        user: &str,
-    ) -> Option<Arc<DialogueRecord>> {
-        self.cache().get(&DialogueCache::key(assistant, user))
+    /// that it is still the stored version. `key` is the user's
+    /// [`crate::dialogues::user_key`], which the caller's lock already holds.
+    pub(crate) fn cached_dialogue(&self, key: &str) -> Option<Arc<DialogueRecord>> {
+        self.cache().get(key)
     }
 
     /// Drops the cached copy of the user's dialogue: the next lock reads it.
