@@ -534,7 +534,11 @@ fn open_writer(settings: &DirectSettings) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
-    let conn = Connection::open_with_flags(&settings.path, flags)?;
+    // Each commit's WAL frames in one write (see `wal_writes`).
+    let conn = match crate::wal_writes::vfs_name() {
+        Some(vfs) => Connection::open_with_flags_and_vfs(&settings.path, flags, vfs)?,
+        None => Connection::open_with_flags(&settings.path, flags)?,
+    };
     conn.busy_timeout(settings.busy_timeout)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // As on sqlx's connections: NORMAL fsyncs at checkpoints (a commit is in

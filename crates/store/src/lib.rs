@@ -33,6 +33,7 @@ mod queries;
 mod settings;
 mod sql;
 mod tasks;
+mod wal_writes;
 mod webhooks;
 
 pub use api_keys::{API_KEY_NAME_LIMIT, ApiKeyRecord, NewApiKey};
