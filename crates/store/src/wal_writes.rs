@@ -444,6 +444,7 @@ mod tests {
     use super::*;
     use rusqlite::{Connection, OpenFlags};
     use std::path::Path;
+    use std::time::Duration;
 
     fn writer(path: &Path) -> Connection {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
@@ -548,6 +549,55 @@ mod tests {
             .query_row("SELECT body FROM t WHERE n = 3499", [], |r| r.get(0))
             .unwrap();
         assert!(last.starts_with("3499-"), "{last}");
+    }
+
+    #[test]
+    fn a_rolled_back_transactions_frames_never_land_over_another_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let conn = writer(&path);
+        conn.execute_batch("PRAGMA cache_size = 8").unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.busy_timeout(Duration::from_secs(5)).unwrap();
+        // Spill a few pages to the WAL (the last ones stay gathered), roll
+        // back: those frames are beyond the WAL's end as readers see it.
+        // (SQLite's rollback reads pages back, which hands them over; the
+        // database file's check covers any path that would not.)
+        conn.execute_batch("BEGIN").unwrap();
+        for n in 0..40 {
+            conn.execute(
+                "INSERT INTO t (n, body) VALUES (?1, ?2)",
+                (n, "s".repeat(1500)),
+            )
+            .unwrap();
+        }
+        conn.execute_batch("ROLLBACK").unwrap();
+        // Another connection now writes the same WAL positions and commits.
+        other
+            .execute("INSERT INTO t (n, body) VALUES (1000, 'kept')", [])
+            .unwrap();
+        // The writer goes on: nothing it held back may be written now.
+        assert_eq!(rows(&conn), 1);
+        conn.execute("INSERT INTO t (n, body) VALUES (1001, 'also kept')", [])
+            .unwrap();
+        let copy = dir.path().join("copy");
+        std::fs::create_dir(&copy).unwrap();
+        for suffix in ["", "-wal"] {
+            std::fs::copy(
+                format!("{}{suffix}", path.display()),
+                format!("{}/t.db{suffix}", copy.display()),
+            )
+            .unwrap();
+        }
+        let recovered = Connection::open(copy.join("t.db")).unwrap();
+        let bodies: Vec<String> = recovered
+            .prepare("SELECT body FROM t ORDER BY n")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(bodies, ["kept", "also kept"]);
     }
 
     #[test]
