@@ -261,7 +261,20 @@ impl<F: ActionFetcher> Engine<F> {
         input: TurnInput,
         now: DateTime<Utc>,
     ) -> TurnResult {
-        let opened = lifecycle::open(&self.config, bot, state, &input, now);
+        self.turn_after(bot, state.as_ref(), input, now).await
+    }
+
+    /// [`Engine::turn`] on a stored state that the caller keeps (a cached
+    /// dialogue): the turn works on a copy of it, and the memory-size
+    /// rollback restores from it instead of from a copy of its own.
+    pub async fn turn_after(
+        &self,
+        bot: Bot<'_>,
+        stored: Option<&DialogueState>,
+        input: TurnInput,
+        now: DateTime<Utc>,
+    ) -> TurnResult {
+        let opened = lifecycle::open(&self.config, bot, stored, &input, now);
         Turn::new(self, bot, opened, input, now).run().await
     }
 

@@ -8,42 +8,46 @@ use crate::events::{Event, EventKind};
 use crate::state::{DialogueState, EndReason, Waiting};
 
 /// The dialogue a turn works on.
-pub(crate) struct Opened {
+pub(crate) struct Opened<'a> {
     pub state: DialogueState,
     /// Events that already happened: a previous dialogue's end, this one's start.
     pub events: Vec<Event>,
-    /// The memory to restore if the turn leaves it over the size limit.
-    pub memory_before: Map<String, serde_json::Value>,
+    /// The memory to restore if the turn leaves it over the size limit: the
+    /// stored dialogue's, borrowed (a copy only if it is needed), or none for
+    /// a new dialogue.
+    pub memory_before: Option<&'a Map<String, serde_json::Value>>,
 }
 
 /// Continues the stored dialogue if it is live, otherwise starts a new one. A
 /// previous dialogue that idled out or that a new call replaces is ended here.
-pub(crate) fn open(
+/// `previous` is borrowed: the turn works on a copy, and restores the stored
+/// memory from it only if it must.
+pub(crate) fn open<'a>(
     config: &EngineConfig,
     bot: Bot<'_>,
-    previous: Option<DialogueState>,
+    previous: Option<&'a DialogueState>,
     input: &TurnInput,
     now: DateTime<Utc>,
-) -> Opened {
+) -> Opened<'a> {
     let mut events = Vec::new();
     let live =
         previous.filter(|state| !state.ended && state.user_identifier == input.user_identifier);
     let live = match live {
-        Some(mut state) if is_idle(config, &state, now) => {
-            events.extend(end(bot, &mut state, EndReason::IdleTimeout, now));
+        Some(stored) if is_idle(config, stored, now) => {
+            events.extend(end(bot, &mut stored.clone(), EndReason::IdleTimeout, now));
             None
         }
-        Some(mut state) if input.kind == InputKind::CallStart => {
-            events.extend(end(bot, &mut state, EndReason::Replaced, now));
+        Some(stored) if input.kind == InputKind::CallStart => {
+            events.extend(end(bot, &mut stored.clone(), EndReason::Replaced, now));
             None
         }
         other => other,
     };
     match live {
-        Some(state) => Opened {
-            memory_before: state.memory.clone(),
-            state,
+        Some(stored) => Opened {
+            state: stored.clone(),
             events,
+            memory_before: Some(&stored.memory),
         },
         None => {
             let mut state = new_dialogue(config, input, now);
@@ -63,7 +67,7 @@ pub(crate) fn open(
             Opened {
                 state,
                 events,
-                memory_before: Map::new(),
+                memory_before: None,
             }
         }
     }

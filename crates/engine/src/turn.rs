@@ -24,7 +24,7 @@ pub(crate) struct Turn<'a, F> {
     pub input: TurnInput,
     /// The text or digits the user sent: `CurrentInput`.
     pub current_input: String,
-    memory_before: Map<String, Value>,
+    memory_before: Option<&'a Map<String, Value>>,
     pub output: Output,
     pub events: Vec<Event>,
     pub errors: Vec<EngineError>,
@@ -44,7 +44,7 @@ impl<'a, F: ActionFetcher> Turn<'a, F> {
     pub fn new(
         engine: &'a Engine<F>,
         bot: Bot<'a>,
-        opened: Opened,
+        opened: Opened<'a>,
         input: TurnInput,
         now: DateTime<Utc>,
     ) -> Turn<'a, F> {
@@ -109,7 +109,7 @@ impl<'a, F: ActionFetcher> Turn<'a, F> {
         {
             let message = format!("memory refused and rolled back: {}", error.problem());
             self.error(ErrorKind::MemoryTooLarge, message);
-            self.state.memory = std::mem::take(&mut self.memory_before);
+            self.state.memory = self.memory_before.cloned().unwrap_or_default();
         }
         self.state.last_input_at = self.now;
         if self.input.kind != InputKind::HangUp {

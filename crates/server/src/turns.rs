@@ -291,7 +291,7 @@ impl TurnService {
             let now = self.now();
             let mut result = self
                 .engine
-                .turn(bot, lock.state(), input.clone(), now)
+                .turn_after(bot, lock.dialogue().map(|d| &d.state), input.clone(), now)
                 .await;
             tracing::Span::current().record("dialogue_sid", result.state.sid.as_str());
             let commit = TurnCommit {
