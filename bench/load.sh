@@ -9,7 +9,9 @@
 # (a temporary SQLite file; PostgreSQL database `otto_bench` on
 # 127.0.0.1:5432, recreated, or OTTO_BENCH_POSTGRES_URL's server), runs
 # `otto-load run` against them and stops them. Logging is at warn, as a
-# production server under load would be set.
+# production server under load would be set. Before each setup it prints how
+# often the machine stopped a spinning thread (`otto-load stalls`): on a
+# shared or virtual machine those stalls, not otto, can set the p99.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
@@ -56,6 +58,9 @@ fresh_postgres() {
 run() {
     echo "== $1"
     shift
+    # What the machine itself does to a running thread just before (other
+    # processes, a virtual machine's host): stalls of several ms set a p99.
+    echo "machine: $("$load" stalls --seconds 3)"
     "$load" run --duration "$seconds" --concurrency "$concurrency" "$@" || true
     echo
 }

@@ -10,6 +10,7 @@
 pub mod baseline;
 pub mod drive;
 pub mod script;
+pub mod stalls;
 pub mod verify;
 
 pub use drive::{Figures, Pick, Plan, Played, RunResult, Target, TurnOutcome, Until};

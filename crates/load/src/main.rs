@@ -4,6 +4,7 @@
 //! otto-load run --url http://127.0.0.1:8080 --db sqlite://otto.db
 //! otto-load run --url http://a:8080 --url http://b:8080 --db postgres://… --pick random --json
 //! otto-load baseline --listen 127.0.0.1:9000
+//! otto-load stalls --seconds 3
 //! ```
 
 use std::io::IsTerminal;
@@ -37,6 +38,16 @@ enum Command {
     Baseline {
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: String,
+    },
+    /// How often this machine stops a running thread (another process, the
+    /// host of a virtual machine), and for how long: one core spins reading
+    /// the clock. Stalls of several ms set a run's p99 whatever otto does.
+    Stalls {
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -112,6 +123,17 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     match cli.command {
         Command::Baseline { listen } => runtime.block_on(baseline::serve(&listen)),
+        Command::Stalls { seconds, json } => {
+            let length = Duration::try_from_secs_f64(seconds)
+                .context("--seconds must be a positive number of seconds")?;
+            let stalls = otto_load::stalls::measure(length);
+            if json {
+                println!("{}", serde_json::to_string(&stalls)?);
+            } else {
+                println!("{stalls}");
+            }
+            Ok(())
+        }
         Command::Run(args) => {
             let ok = runtime.block_on(run(args))?;
             if !ok {
