@@ -22,6 +22,7 @@ pub mod demo;
 pub mod events;
 pub mod fetch;
 pub mod http;
+mod replay;
 pub mod signature;
 pub mod training_data;
 pub mod turns;

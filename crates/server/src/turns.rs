@@ -232,7 +232,19 @@ impl TurnService {
         }
     }
 
+    /// Runs the turn until its commit is accepted (at most
+    /// [`COMMIT_ATTEMPTS`] runs); a run after the first gets the answers the
+    /// earlier ones got from remote calls identical to its own (`replay`).
     async fn turn_of(
+        &self,
+        assistant_key: &str,
+        input: TurnInput,
+        message_sid: Option<&str>,
+    ) -> Result<Once, TurnError> {
+        crate::replay::keeping_calls(self.runs_of(assistant_key, input, message_sid)).await
+    }
+
+    async fn runs_of(
         &self,
         assistant_key: &str,
         input: TurnInput,
@@ -241,6 +253,9 @@ impl TurnService {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            if attempt > 1 {
+                crate::replay::next_run();
+            }
             let (definition, mut lock) = self
                 .lock_with_definition(assistant_key, &input.user_identifier)
                 .await?;

@@ -12,6 +12,7 @@ use otto_engine::DialogueState;
 use otto_model::{ActionsDocument, Sid};
 use otto_store::{Store, TaskUpdate, TurnCommit};
 use serde_json::json;
+use std::time::Duration;
 
 fn schema() -> String {
     json!({
@@ -177,4 +178,76 @@ async fn a_cached_dialogue_is_answered_by_a_build_made_after_the_kept_definition
     let json = t.say(&sid, "u1", "hello").await;
     assert_eq!(TestServer::texts(&json), ["Hello!"]);
     assert_eq!(TestServer::dialogue_sid(&json), dialogue);
+}
+
+/// A desk whose `book` task asks the author's webhook at `base`.
+fn schema_with_webhook(base: &str) -> String {
+    json!({
+        "uniqueName": "desk",
+        "defaults": {"defaults": {"fallback": "task://fallback"}},
+        "tasks": [
+            {"uniqueName": "greeting",
+             "actions": {"actions": [{"say": "Hello!"}, {"listen": true}]},
+             "samples": [{"language": "en-US", "taggedText": "hello"},
+                         {"language": "en-US", "taggedText": "hi there"},
+                         {"language": "en-US", "taggedText": "good morning"}]},
+            {"uniqueName": "book", "actionsUrl": format!("{base}/book"),
+             "samples": [{"language": "en-US", "taggedText": "book a table"},
+                         {"language": "en-US", "taggedText": "reserve a table"},
+                         {"language": "en-US", "taggedText": "I want to book"}]},
+            {"uniqueName": "fallback",
+             "actions": {"actions": [{"say": "Sorry?"}, {"listen": true}]}}
+        ]
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_turn_run_again_after_a_change_calls_its_webhook_once() {
+    let receiver = Receiver::default();
+    // Slow enough for the definition to change while the turn waits for it.
+    receiver.on("/book", Duration::from_millis(500), |_| {
+        actions(json!({"actions": [{"say": "Booked: table 7."}, {"listen": true}]}))
+    });
+    let webhook = receiver.start().await;
+    let t = TestServer::start(|_| {}).await;
+    let sid = t.import(&schema_with_webhook(&webhook.base)).await;
+    let first = t.say(&sid, "u1", "hello").await;
+    assert_eq!(TestServer::texts(&first), ["Hello!"]);
+    let dialogue = TestServer::dialogue_sid(&first);
+
+    let other = other_process(&t).await;
+    let change_during_the_call = async {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while webhook.receiver.requests().is_empty() {
+            assert!(tokio::time::Instant::now() < deadline, "no webhook call");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        other
+            .update_task(
+                &t.otto.account.sid,
+                "desk",
+                "greeting",
+                greeting_says("Hello again!"),
+            )
+            .await
+            .unwrap();
+    };
+    let (answer, ()) = tokio::join!(t.say(&sid, "u1", "book a table"), change_during_the_call);
+
+    // The commit found the definition changed and the turn ran again; the
+    // second run got the first one's answer instead of booking again.
+    assert_eq!(TestServer::texts(&answer), ["Booked: table 7."]);
+    assert_eq!(TestServer::dialogue_sid(&answer), dialogue);
+    assert_eq!(
+        webhook.receiver.requests().len(),
+        1,
+        "the webhook was called again"
+    );
+    let stored = t.otto.store.dialogue(&dialogue).await.unwrap();
+    assert_eq!(stored.turn_count, 2, "the turn is recorded once");
+    // The change is in effect for the next turn.
+    let next = t.say(&sid, "u1", "hello").await;
+    assert_eq!(TestServer::texts(&next), ["Hello again!"]);
+    other.close().await;
 }
