@@ -16,7 +16,7 @@ use crate::training::{TrainingData, TrainingError};
 
 /// Bumped whenever the serialised layout or the meaning of a stored model
 /// changes (including the stemmer version: stems can change between releases).
-pub const MODEL_FORMAT_VERSION: u32 = 4;
+pub const MODEL_FORMAT_VERSION: u32 = 5;
 const MAGIC: &[u8; 8] = b"OTTONLU\0";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -109,6 +109,9 @@ struct MaskedReranking {
     gap: f32,
     candidates: usize,
     weight: f32,
+    /// Weight of the candidates' taggers' log-probability of their best
+    /// tagging, per word and in units of `ln L` (0: not used).
+    tagging: f32,
 }
 
 /// What to parse against.
@@ -423,11 +426,13 @@ impl Model {
 
     /// A close call between the best tasks re-ranked by each candidate's
     /// score on the utterance without its open fields' values (see
-    /// [`MaskingConfig`]); the candidates' probabilities are handed out
-    /// again in the new order, so their set does not change. Returns where
-    /// the candidates' extractors found their fields, by task (the winner's
-    /// are not sought twice). The runner-up is not looked at when it cannot
-    /// overtake the best task whatever its masked score.
+    /// [`MaskingConfig`]) and, with a tagging weight, by how sure each
+    /// candidate's field tagger is of its best tagging; the candidates'
+    /// probabilities are handed out again in the new order, so their set
+    /// does not change. Returns where the candidates' extractors found their
+    /// fields, by task (the winner's are not sought twice). The runner-up is
+    /// not looked at when it cannot overtake the best task whatever its
+    /// other scores.
     fn rerank_masked(
         &self,
         utterance: &Prepared,
@@ -447,29 +452,39 @@ impl Model {
         {
             return Vec::new();
         }
-        let mut masked: Vec<f32> = Vec::with_capacity(order.len());
+        let tagging = self.tagging_weight(masking, utterance, &order);
+        let mut extra: Vec<f32> = Vec::with_capacity(order.len());
         let mut extracted = Vec::new();
         let mut last = None;
         for (i, &c) in order.iter().enumerate() {
-            if i == 1 && order.len() == 2 && masking.weight >= 0.0 {
+            if i == 1 && order.len() == 2 && masking.weight >= 0.0 && tagging >= 0.0 {
                 // A masked score is at most 0 (a log-probability; probabilities
-                // are at most 1), so the runner-up's combined score is at most
-                // its score on the whole utterance. When the winner's combined
-                // score is at least that, the order stays as it is (ties keep
-                // it too): the runner-up's fields need not be sought.
-                let first = temperature * probabilities[order[0]].ln() + masking.weight * masked[0];
+                // are at most 1), and so is a tagging's log-probability, so the
+                // runner-up's combined score is at most its score on the whole
+                // utterance. When the winner's combined score is at least that,
+                // the order stays as it is (ties keep it too): the runner-up's
+                // fields need not be sought.
+                let first = temperature * probabilities[order[0]].ln() + extra[0];
                 let ceiling = temperature * probabilities[c].ln();
                 if first.total_cmp(&ceiling).is_ge() {
                     return extracted;
                 }
             }
-            let (score, found) =
-                self.masked_score(masking, utterance, allowed, probabilities, c, &mut last);
-            masked.push(score);
+            let (score, found) = self.masked_score(
+                masking,
+                utterance,
+                allowed,
+                probabilities,
+                c,
+                tagging != 0.0,
+                &mut last,
+            );
+            let tagged = found.as_ref().map_or(0.0, |f| f.tagging);
+            extra.push(masking.weight * score + tagging * tagged);
             extracted.extend(found.map(|found| (c, found)));
         }
-        let combined: Vec<f32> = (order.iter().zip(&masked))
-            .map(|(&c, &m)| temperature * probabilities[c].ln() + masking.weight * m)
+        let combined: Vec<f32> = (order.iter().zip(&extra))
+            .map(|(&c, &e)| temperature * probabilities[c].ln() + e)
             .collect();
         let mut by_combined: Vec<usize> = (0..order.len()).collect();
         by_combined.sort_by(|&a, &b| combined[b].total_cmp(&combined[a]));
@@ -478,6 +493,23 @@ impl Model {
             probabilities[order[i]] = value;
         }
         extracted
+    }
+
+    /// The weight of a tagging's log-probability in a close call between
+    /// `candidates`: the configured weight per word of the utterance, and 0
+    /// unless every candidate has a tagger (one without scores no tagging,
+    /// and a sure 0 would favour it).
+    fn tagging_weight(
+        &self,
+        masking: &MaskedReranking,
+        utterance: &Prepared,
+        candidates: &[usize],
+    ) -> f32 {
+        if masking.tagging == 0.0 || !candidates.iter().all(|&c| self.fields[c].has_tagger()) {
+            return 0.0;
+        }
+        let words = utterance.tokens.iter().filter(|t| t.is_word_like()).count();
+        masking.tagging / words.max(1) as f32
     }
 
     /// The `n` most probable tasks (not the out-of-scope class), most
@@ -491,19 +523,31 @@ impl Model {
         order
     }
 
-    /// For each task of `candidates`, [`Model::masked_score`] (for the research hook).
+    /// For each task of `candidates`, [`Model::masked_score`] and the
+    /// log-probability of its tagger's best tagging (0 unless every
+    /// candidate has a tagger and the tagging weight is not 0), for the
+    /// research hook and the tests.
     fn masked_scores(
         &self,
         masking: &MaskedReranking,
         utterance: &Prepared,
         probabilities: &[f32],
         candidates: &[usize],
-    ) -> Vec<f32> {
+    ) -> Vec<(f32, f32)> {
         let mut last = None;
+        let scored = self.tagging_weight(masking, utterance, candidates) != 0.0;
         (candidates.iter())
             .map(|&c| {
-                self.masked_score(masking, utterance, None, probabilities, c, &mut last)
-                    .0
+                let (score, found) = self.masked_score(
+                    masking,
+                    utterance,
+                    None,
+                    probabilities,
+                    c,
+                    scored,
+                    &mut last,
+                );
+                (score, found.map_or(0.0, |f| f.tagging))
             })
             .collect()
     }
@@ -512,9 +556,11 @@ impl Model {
     /// utterance without the values of its open fields where its field
     /// extractor finds them; on the whole utterance (`probabilities`) when
     /// it finds none. Also where the extractor found its fields, when it
-    /// looked (their values are worked out for the winner only). `last`:
-    /// the last masked utterance and its probabilities, for a candidate
-    /// that cuts the same words out.
+    /// looked (their values are worked out for the winner only); with
+    /// `scored`, it always looks, and scores its tagging
+    /// ([`FieldExtractor::find_scored`]). `last`: the last masked utterance
+    /// and its probabilities, for a candidate that cuts the same words out.
+    #[allow(clippy::too_many_arguments)]
     fn masked_score(
         &self,
         masking: &MaskedReranking,
@@ -522,6 +568,7 @@ impl Model {
         allowed: Option<&[bool]>,
         probabilities: &[f32],
         c: usize,
+        scored: bool,
         last: &mut Option<(String, Vec<f32>)>,
     ) -> (f32, Option<Found>) {
         let Some(classifier) = &self.classifier else {
@@ -529,11 +576,12 @@ impl Model {
         };
         let temperature = classifier.temperature();
         let score = |p: f32| temperature * p.max(1e-30).ln();
-        let Some(open) = masking.open_fields.get(c).filter(|o| !o.is_empty()) else {
+        let open = masking.open_fields.get(c).map_or(&[][..], |o| o.as_slice());
+        if open.is_empty() && !scored {
             return (score(probabilities[c]), None);
-        };
+        }
         let fields = &self.fields[c];
-        let found = fields.find(utterance, &self.gazetteer);
+        let found = fields.find_scored(utterance, &self.gazetteer, scored);
         let spans = fields.spans_of(&found, open);
         if spans.is_empty() {
             return (score(probabilities[c]), Some(found));
@@ -576,12 +624,16 @@ impl Model {
             pieces: Some(classifier.piece_cache()),
             word_vectors: Default::default(),
         };
-        let masked = self.masked_scores(masking, &prepared, &probabilities, &order);
+        let (masked, tagging) = (self.masked_scores(masking, &prepared, &probabilities, &order))
+            .into_iter()
+            .unzip();
         Some(ResearchMasked {
             probabilities,
             candidates: order,
             masked,
             temperature: classifier.temperature(),
+            tagging,
+            words: tokens.iter().filter(|t| t.is_word_like()).count(),
         })
     }
 
@@ -687,6 +739,12 @@ pub struct ResearchMasked {
     /// Each candidate's score without its open fields' values.
     pub masked: Vec<f32>,
     pub temperature: f32,
+    /// Each candidate's log-probability of its tagger's best tagging, in
+    /// units of `ln L` for its `L` labels (0 unless every candidate has a
+    /// tagger and the model weighs it).
+    pub tagging: Vec<f32>,
+    /// The utterance's words (and numbers).
+    pub words: usize,
 }
 
 /// Fewest samples worth a thread of their own while preparing training.
@@ -732,6 +790,7 @@ fn masked_reranking(
         gap: masking.gap,
         candidates: masking.candidates,
         weight: masking.weight,
+        tagging: masking.tagging,
     })
 }
 
@@ -887,7 +946,8 @@ mod tests {
             .as_ref()
             .expect("a classifier")
             .temperature();
-        let (mut close, mut swapped, mut skipped) = (0, 0, 0);
+        assert!(masking.tagging > 0.0, "the default weighs the taggings");
+        let (mut close, mut swapped, mut skipped, mut by_tagging) = (0, 0, 0, 0);
         for text in &texts {
             let tokens = tokenize(text, model.language);
             let stems = model.stemmer.stems(&tokens);
@@ -908,16 +968,28 @@ mod tests {
                 pieces: None,
                 word_vectors: Default::default(),
             };
-            // Every candidate scored, as the re-ranking did before it skipped any.
-            let masked = model.masked_scores(masking, &prepared, &before, &order);
-            let combined: Vec<f32> = (order.iter().zip(&masked))
-                .map(|(&c, &m)| temperature * before[c].ln() + masking.weight * m)
-                .collect();
+            // Every candidate scored, as the re-ranking did before it skipped
+            // any: the whole utterance, without the open values, and the
+            // tagging's log-probability per word (every snips task has a tagger).
+            let words = tokens.iter().filter(|t| t.is_word_like()).count() as f32;
+            let scores = model.masked_scores(masking, &prepared, &before, &order);
+            assert!(scores.iter().all(|&(_, t)| t <= 0.0), "{text}");
+            let combined_with = |tagging: f32| -> Vec<f32> {
+                (order.iter().zip(&scores))
+                    .map(|(&c, &(m, t))| {
+                        temperature * before[c].ln() + masking.weight * m + tagging / words * t
+                    })
+                    .collect()
+            };
+            let combined = combined_with(masking.tagging);
             let mut expected = before.clone();
-            if combined[1].total_cmp(&combined[0]).is_gt() {
+            let swap = combined[1].total_cmp(&combined[0]).is_gt();
+            if swap {
                 swapped += 1;
                 expected.swap(order[0], order[1]);
             }
+            let without = combined_with(0.0);
+            by_tagging += usize::from(swap != without[1].total_cmp(&without[0]).is_gt());
             let mut after = before.clone();
             let extracted = model.rerank_masked(&prepared, None, &mut after);
             assert_eq!(after, expected, "{text}");
@@ -931,9 +1003,10 @@ mod tests {
                 );
             }
         }
+        // The taggings decide some close calls.
         assert!(
-            close > 30 && swapped > 0 && skipped > 0,
-            "{close} {swapped} {skipped}"
+            close > 30 && swapped > 0 && skipped > 0 && by_tagging > 0,
+            "{close} {swapped} {skipped} {by_tagging}"
         );
     }
 }

@@ -426,6 +426,7 @@ fn close_calls_are_re_ranked_without_open_values_only_among_the_same_probabiliti
         candidates: order,
         masked,
         temperature,
+        ..
     } = on
         .research_masked("where can I see Purple Rain", 2)
         .expect("classified");

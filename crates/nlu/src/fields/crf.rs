@@ -206,6 +206,16 @@ pub struct Crf {
     /// (built when first needed, or by [`Crf::prepare`]).
     #[serde(skip)]
     table: std::sync::OnceLock<FeatureTable>,
+    /// `transition_scores`' exponentials, for [`Crf::log_partition`];
+    /// derived, so not stored (built when first needed).
+    #[serde(skip)]
+    exp_transitions: std::sync::OnceLock<Vec<f32>>,
+}
+
+/// `ln Σ exp(x)`, safe from overflow.
+fn log_sum_exp(x: &[f32]) -> f32 {
+    let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    max + x.iter().map(|&v| (v - max).exp()).sum::<f32>().ln()
 }
 
 /// Score of a forbidden move in Viterbi.
@@ -390,6 +400,7 @@ impl Crf {
     /// parse (after reading a model, say).
     pub fn prepare(&self) {
         self.table();
+        self.exp_transitions();
     }
 
     fn table(&self) -> &FeatureTable {
@@ -456,13 +467,14 @@ impl Crf {
         path
     }
 
-    /// [`Crf::viterbi`] with caller-owned buffers.
-    pub fn viterbi_into(&self, scores: &[f32], back: &mut Vec<u16>, path: &mut Vec<u16>) {
+    /// [`Crf::viterbi`] with caller-owned buffers; returns the best path's
+    /// total score (0 for an empty sequence).
+    pub fn viterbi_into(&self, scores: &[f32], back: &mut Vec<u16>, path: &mut Vec<u16>) -> f32 {
         let l = self.num_labels;
         path.clear();
         let n = scores.len() / l.max(1);
         if n == 0 || l == 0 {
-            return;
+            return 0.0;
         }
         // Forbidden moves score FORBIDDEN: finite, so sums stay ordered, and
         // far below any real path (the `O` label is always reachable).
@@ -519,6 +531,56 @@ impl Crf {
         for t in (1..n).rev() {
             path[t - 1] = back[t * l + path[t] as usize];
         }
+        best
+    }
+
+    /// The log of the partition function: the log of the sum, over every
+    /// allowed label sequence, of the exponential of its score, for state
+    /// scores from [`Crf::state_scores`]. A path's log-probability is its
+    /// score (Viterbi's) minus this. Forward algorithm in probability space,
+    /// rescaled at each token (two exponentials or logarithms a label and a
+    /// token, and the transitions' exponentials worked out once per model).
+    pub fn log_partition(&self, scores: &[f32]) -> f32 {
+        let l = self.num_labels;
+        let n = scores.len() / l.max(1);
+        if n == 0 || l == 0 {
+            return 0.0;
+        }
+        let exp_transitions = self.exp_transitions();
+        // In log space: the first token's label scores, then each next
+        // token's from the previous one's, rescaled by their maximum (added
+        // to `scale`) before the exponentials.
+        let mut log_alpha: Vec<f32> = (0..l).map(|y| self.start_scores[y] + scores[y]).collect();
+        let mut alpha = vec![0f32; l];
+        let mut next = vec![0f32; l];
+        let mut scale = 0.0f32;
+        for t in 1..n {
+            let max = log_alpha.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            scale += max;
+            for (a, &x) in alpha.iter_mut().zip(&log_alpha) {
+                *a = (x - max).exp();
+            }
+            next.fill(0.0);
+            for (from, &a) in alpha.iter().enumerate() {
+                let row = &exp_transitions[from * l..(from + 1) * l];
+                for (v, &e) in next.iter_mut().zip(row) {
+                    *v += a * e;
+                }
+            }
+            for ((x, &v), &s) in log_alpha.iter_mut().zip(&next).zip(&scores[t * l..]) {
+                *x = v.ln() + s;
+            }
+        }
+        for (x, &e) in log_alpha.iter_mut().zip(&self.end) {
+            *x += e;
+        }
+        scale + log_sum_exp(&log_alpha)
+    }
+
+    /// `exp(transition_scores)` (0 where forbidden), built once.
+    fn exp_transitions(&self) -> &[f32] {
+        self.exp_transitions
+            .get_or_init(|| self.transition_scores.iter().map(|&s| s.exp()).collect())
     }
 
     /// Per-token label marginals `P(y_t = y | x)` (same layout as `scores`).
@@ -1099,6 +1161,7 @@ impl<'c> Trainer<'c> {
             allowed: self.allowed,
             allowed_start: self.allowed_start,
             table: Default::default(),
+            exp_transitions: Default::default(),
         }
     }
 }
@@ -1157,6 +1220,7 @@ mod tests {
             allowed,
             allowed_start,
             table: Default::default(),
+            exp_transitions: Default::default(),
         }
     }
 
@@ -1269,6 +1333,12 @@ mod tests {
             assert!((got - best).abs() < 1e-4, "trial {trial}: {got} vs {best}");
             // Marginals: Σ over paths through (t, y) of exp(score) / Z.
             let z: f64 = path_scores.iter().map(|&s| (s as f64).exp()).sum();
+            let log_z = crf.log_partition(&scores) as f64;
+            assert!(
+                (log_z - z.ln()).abs() < 1e-4,
+                "trial {trial}: log Z {log_z} vs {}",
+                z.ln()
+            );
             let marginals = crf.marginals(&scores);
             for t in 0..n {
                 for y in 0..l {
@@ -1317,6 +1387,8 @@ mod tests {
                 .fold(f32::NEG_INFINITY, f32::max);
             let path = crf.viterbi(&scores);
             let got = crf.sequence_score(&scores, &path);
+            // The partition function is at least the best path's term.
+            assert!(crf.log_partition(&scores) >= expected - 1e-3, "{l} labels");
             assert!(
                 (got - expected).abs() < 1e-3,
                 "{l} labels: {got} vs {expected}"

@@ -131,6 +131,11 @@ pub struct Found {
     candidates: Vec<Candidate>,
     /// In the order of the text.
     spans: Vec<FoundSpan>,
+    /// The log-probability of the tagger's best tagging of the utterance, in
+    /// units of `ln L` for `L` labels ([`Tagger::tag_scored`]), when
+    /// [`FieldExtractor::find_scored`] was asked for it (0 otherwise, and
+    /// without a tagger).
+    pub tagging: f32,
 }
 
 /// A field's place (bytes) and where its value comes from.
@@ -385,19 +390,34 @@ impl FieldExtractor {
     /// parsing it as a built-in type): what a close call needs of the
     /// candidates that do not win.
     pub fn find(&self, utterance: &Prepared, gazetteer: &Gazetteer) -> Found {
+        self.find_scored(utterance, gazetteer, false)
+    }
+
+    /// [`FieldExtractor::find`], with the log-probability of the tagger's
+    /// best tagging in [`Found::tagging`] when `scored` (the CRF's forward
+    /// pass besides its Viterbi: a close call's third score).
+    pub fn find_scored(&self, utterance: &Prepared, gazetteer: &Gazetteer, scored: bool) -> Found {
         if self.fields.is_empty() {
             return Found::default();
         }
         let candidates = self.candidates(utterance, gazetteer);
         let mut spans: Vec<FoundSpan> = Vec::new();
+        let mut tagging = 0.0;
         if let Some(tagger) = &self.tagger {
             let annotations = self.annotations(utterance, &candidates);
-            let tagged = tagger.tag(&Utterance {
+            let utterance_to_tag = Utterance {
                 text: utterance.text,
                 tokens: utterance.tokens,
                 stems: utterance.stems,
                 annotations: &annotations,
-            });
+            };
+            let tagged = if scored {
+                let (tagged, log_p) = tagger.tag_scored(&utterance_to_tag);
+                tagging = log_p;
+                tagged
+            } else {
+                tagger.tag(&utterance_to_tag)
+            };
             for span in tagged {
                 let (value, first, last) = self.value_of(span, &candidates);
                 let (start, end) = (utterance.tokens[first].start, utterance.tokens[last].end);
@@ -408,7 +428,16 @@ impl FieldExtractor {
             self.add_candidates(&candidates, utterance, &mut spans);
         }
         spans.sort_by_key(|f| f.start);
-        Found { candidates, spans }
+        Found {
+            candidates,
+            spans,
+            tagging,
+        }
+    }
+
+    /// Whether the task has a field tagger (some sample tags a field).
+    pub fn has_tagger(&self) -> bool {
+        self.tagger.is_some()
     }
 
     /// The byte spans of `found` whose field is one of `names`.
@@ -430,7 +459,9 @@ impl FieldExtractor {
             reference: utterance.reference,
             lang: builtin_lang(self.language),
         };
-        let Found { candidates, spans } = found;
+        let Found {
+            candidates, spans, ..
+        } = found;
         spans
             .into_iter()
             .map(|span| {

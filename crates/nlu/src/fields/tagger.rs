@@ -327,6 +327,29 @@ impl Tagger {
         })
     }
 
+    /// Like [`Tagger::tag`], with the log-probability of the best tagging
+    /// (of every label, `O` included) under the tagger's CRF, in units of
+    /// `ln L` for `L` labels: a word whose labels are all equally likely
+    /// costs 1 (taggers of more fields, more labels, are compared fairly
+    /// with taggers of fewer).
+    pub fn tag_scored(&self, utterance: &Utterance) -> (Vec<FieldSpan>, f32) {
+        if utterance.tokens.is_empty() || self.field_names.is_empty() {
+            return (Vec::new(), 0.0);
+        }
+        with_scratch(|scratch| {
+            self.score(utterance, scratch);
+            let best = self
+                .crf
+                .viterbi_into(&scratch.scores, &mut scratch.back, &mut scratch.path);
+            let log_z = self.crf.log_partition(&scratch.scores);
+            let unit = (self.crf.num_labels().max(2) as f32).ln();
+            (
+                labels_to_spans(&scratch.path),
+                (best - log_z).min(0.0) / unit,
+            )
+        })
+    }
+
     /// Like [`Tagger::tag`], each span with a confidence in `[0, 1]`: the
     /// smallest marginal probability of its tokens' labels.
     pub fn tag_with_confidence(&self, utterance: &Utterance) -> Vec<(FieldSpan, f32)> {
