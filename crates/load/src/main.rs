@@ -109,6 +109,9 @@ struct Report {
     /// The peak turns per second as a fraction of the baseline's requests per second.
     peak_ratio: Option<f64>,
     half_load: Option<Figures>,
+    /// The bare handler at the half-load rate, open loop: the p99 this
+    /// machine and client give at that rate with no work behind the answer.
+    baseline_half_load: Option<Figures>,
     fixed_rate: Option<Figures>,
     store: Option<Verification>,
 }
@@ -209,11 +212,14 @@ async fn run(args: RunArgs) -> anyhow::Result<bool> {
         peak: None,
         peak_ratio: None,
         half_load: None,
+        baseline_half_load: None,
         fixed_rate: None,
         store: None,
     };
     let mut played = Vec::new();
 
+    // Kept until the end: it is measured again at the half-load rate.
+    let mut bare = None;
     if !args.no_baseline {
         let process = baseline::spawn(&std::env::current_exe()?).await?;
         let base_target = Target {
@@ -233,6 +239,7 @@ async fn run(args: RunArgs) -> anyhow::Result<bool> {
         .await?;
         say(quiet, "bare axum handler", &result.figures, None);
         report.baseline = Some(result.figures);
+        bare = Some((process, base_target));
     }
     let phases: Vec<(&str, Option<f64>)> = match args.rate {
         Some(rate) => vec![("fixed", Some(rate))],
@@ -286,6 +293,28 @@ async fn run(args: RunArgs) -> anyhow::Result<bool> {
         );
         report.half_load = Some(result.figures);
         played.extend(result.played);
+        if let Some((_process, base_target)) = &bare {
+            // The same rate with nothing behind the answer: what the machine
+            // and the client alone add to the tail.
+            let base_plan = Plan {
+                baseline: true,
+                ..plan("baseline-half", Some(rate))
+            };
+            let result = drive::run(
+                &script,
+                base_target,
+                &base_plan,
+                progress(no_bar, "bare handler, same rate", phase),
+            )
+            .await?;
+            say(
+                quiet,
+                &format!("bare handler at the same rate ({rate:.0}/s)"),
+                &result.figures,
+                None,
+            );
+            report.baseline_half_load = Some(result.figures);
+        }
     }
     if let Some(store) = &store {
         let verification = otto_load::verify(store, &played).await?;
