@@ -334,13 +334,25 @@ impl Gazetteer {
     pub fn resolve(&self, field_type: usize, text: &str) -> Option<&str> {
         let tokens = tokenize(text, self.language);
         let stems = super::stems_of(&tokens, self.language);
+        self.resolve_tokens(field_type, &tokens, &stems)
+    }
+
+    /// [`Gazetteer::resolve`] on text already tokenized and stemmed (a span
+    /// of a parsed utterance: no second tokenization, and the model's
+    /// cached stems instead of stemming each word again).
+    pub fn resolve_tokens(
+        &self,
+        field_type: usize,
+        tokens: &[Token],
+        stems: &[String],
+    ) -> Option<&str> {
         let words: Vec<usize> = (0..tokens.len())
             .filter(|&i| tokens[i].is_word_like())
             .collect();
         let (&first, &last) = (words.first()?, words.last()?);
         let mut wanted = vec![false; self.type_names.len()];
         *wanted.get_mut(field_type)? = true;
-        self.find(&tokens, &stems, &wanted)
+        self.find(tokens, stems, &wanted)
             .into_iter()
             .find(|m| m.first == first && m.last == last)
             .map(|m| self.canonical(m.value))
@@ -660,6 +672,22 @@ mod tests {
         assert_eq!(gazetteer.resolve(1, "big"), None);
         assert_eq!(gazetteer.resolve(7, "big"), None);
         assert_eq!(gazetteer.type_index("Pizza.TOPPING"), Some(1));
+    }
+
+    #[test]
+    fn a_span_of_a_parsed_utterance_resolves_as_its_text_does() {
+        let gazetteer = Gazetteer::new(&types(), Language::English);
+        let tokens = tokenize("one Big! pizza please", Language::English);
+        let stems = super::super::stems_of(&tokens, Language::English);
+        // "Big!": tokens 1 and 2, as a tagged span would cover them.
+        let (span, span_stems) = (&tokens[1..3], &stems[1..3]);
+        assert_eq!(gazetteer.resolve(0, "Big!"), Some("large"));
+        assert_eq!(gazetteer.resolve_tokens(0, span, span_stems), Some("large"));
+        assert_eq!(
+            gazetteer.resolve_tokens(0, &tokens[1..4], &stems[1..4]),
+            None
+        );
+        assert_eq!(gazetteer.resolve_tokens(0, &[], &[]), None);
     }
 
     #[test]

@@ -89,6 +89,19 @@ pub struct Prepared<'a> {
     pub word_vectors: std::cell::OnceCell<WordVectors>,
 }
 
+impl Prepared<'_> {
+    /// The tokens (and their stems) between two byte offsets of the text;
+    /// `None` if the stems are not one per token.
+    fn within(&self, start: usize, end: usize) -> Option<(&[Token], &[String])> {
+        if self.stems.len() != self.tokens.len() {
+            return None;
+        }
+        let first = self.tokens.partition_point(|t| t.start < start);
+        let last = self.tokens.partition_point(|t| t.end <= end).max(first);
+        Some((&self.tokens[first..last], &self.stems[first..last]))
+    }
+}
+
 /// Per token of an utterance, its static-vector cluster and its static
 /// vector at unit length (zeros for tokens that are not words).
 #[derive(Debug, Default)]
@@ -469,7 +482,13 @@ impl FieldExtractor {
                 let raw = &utterance.text[span.start..span.end];
                 let value = match span.value {
                     ValueSource::Candidate(c) => candidates[c].value.clone(),
-                    ValueSource::Custom(t) => gazetteer.resolve(t, raw).unwrap_or(raw).to_string(),
+                    ValueSource::Custom(t) => {
+                        let resolved = match utterance.within(span.start, span.end) {
+                            Some((tokens, stems)) => gazetteer.resolve_tokens(t, tokens, stems),
+                            None => gazetteer.resolve(t, raw),
+                        };
+                        resolved.unwrap_or(raw).to_string()
+                    }
                     ValueSource::Builtin(ty) => {
                         builtin::parse_answer(ty, raw, &context).unwrap_or_else(|| raw.to_string())
                     }
