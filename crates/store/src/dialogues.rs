@@ -27,7 +27,7 @@ use crate::direct::ready;
 use crate::error::{ResourceKind, Result, StoreError};
 use crate::events::{NewEvent, enqueue};
 use crate::page::{ListQuery, Page, PageRequest, fetch_page};
-use crate::sql::{DEFINITION_VERSION, DIALOGUE_COLUMNS, SqlConn};
+use crate::sql::{DIALOGUE_COLUMNS, SqlConn};
 
 /// A stored dialogue.
 #[derive(Debug, Clone, PartialEq)]
@@ -205,14 +205,14 @@ fn describe(dialogue: Option<(&Sid, i64)>) -> String {
     }
 }
 
-/// The in-process lock of one (assistant, user) on SQLite; frees its map
-/// entry when the last holder or waiter is gone.
 /// A user of an assistant, as the in-process lock table and the SQLite
 /// dialogue cache name them.
 pub(crate) fn user_key(assistant: &Sid, user: &str) -> String {
     format!("{assistant}\u{0}{user}")
 }
 
+/// The in-process lock of one (assistant, user) on SQLite; frees its map
+/// entry when the last holder or waiter is gone.
 struct KeyGuard {
     store: Store,
     key: String,
@@ -712,14 +712,9 @@ impl Store {
                     .bind(lock_key(assistant, user))
                     .fetch_all(&mut *tx)
                     .await?;
-                let version = if kept_version.is_some() {
-                    query_with(DEFINITION_VERSION.to_owned(), vec![assistant.into()])
-                        .fetch_optional(&mut *tx)
-                        .await?
-                        .map(|row| int(&row, "definition_version"))
-                        .transpose()?
-                } else {
-                    None
+                let version = match kept_version {
+                    Some(_) => tx.definition_version(assistant).await?,
+                    None => None,
                 };
                 let loaded = tx.active_dialogue(assistant, user).await?.map(Arc::new);
                 (Held::Postgres(tx, guard), loaded, version)

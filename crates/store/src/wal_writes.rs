@@ -57,7 +57,8 @@ pub(crate) fn vfs_name() -> Option<&'static str> {
     registered.then(|| NAME.to_str().expect("the name is ASCII"))
 }
 
-/// Registers a copy of the default VFS whose `xOpen` wraps WAL files.
+/// Registers a copy of the default VFS whose `xOpen` wraps database and
+/// WAL files.
 unsafe fn register() -> bool {
     // SAFETY (whole function): `sqlite3_vfs_find` initialises SQLite and
     // returns the default VFS, which SQLite keeps for the process's life; the
